@@ -1,0 +1,1 @@
+"""Areas, communities, hazards, weather, warnings, officers, reports, assessment and needs."""

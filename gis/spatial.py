@@ -1,0 +1,45 @@
+"""Backend-specific SQL (SpatiaLite versus PostGIS): the only module that knows the difference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from gis.db import is_sqlite
+
+
+def ensure_spatial_extension(engine: Engine) -> None:
+    """Make sure PostGIS is enabled (SpatiaLite is loaded on every connection instead)."""
+    if is_sqlite(engine):
+        return
+    with engine.begin() as conn:
+        conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+
+
+def backend_name(bind: Engine | Connection | Session) -> str:
+    """``spatialite`` or ``postgis``."""
+    if isinstance(bind, Session):
+        bind = bind.get_bind()
+    dialect = bind.dialect.name
+    return "spatialite" if dialect == "sqlite" else "postgis"
+
+
+def for_update(stmt: Any, bind: Session) -> Any:
+    """Lock the selected rows until commit on PostGIS.
+
+    SQLite needs no row lock: every transaction starts with ``BEGIN IMMEDIATE`` (see
+    :func:`gis.db.make_engine`), so writers are serialised.
+    """
+    if backend_name(bind) == "postgis":
+        return stmt.with_for_update()
+    return stmt
+
+
+def try_advisory_lock(conn: Connection, key: int) -> bool:
+    """Take a session-level advisory lock on PostGIS (leader election); SQLite: always true."""
+    if backend_name(conn) == "spatialite":
+        return True
+    return bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())

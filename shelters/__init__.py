@@ -1,0 +1,1 @@
+"""Shelter registry, occupancy and hazard-aware evacuation planning."""

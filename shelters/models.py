@@ -1,0 +1,65 @@
+"""Shelters (GB 51143 kinds, GB 21734 classes) and their occupancy."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from geoalchemy2 import WKBElement
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gis.db import Base
+from gis.types import geometry, intpk, value_enum
+
+
+class ShelterKind(enum.StrEnum):
+    """GB 51143-2015: 紧急 emergency, 固定 fixed, 中心 central."""
+
+    EMERGENCY = "emergency"
+    FIXED = "fixed"
+    CENTRAL = "central"
+
+
+class ShelterClass(enum.StrEnum):
+    """GB 21734-2008: I (>30 days), II (10–30 days), III (≤10 days)."""
+
+    I = "I"  # noqa: E741 - the standard's own name
+    II = "II"
+    III = "III"
+
+
+class ShelterStatus(enum.StrEnum):
+    STANDBY = "standby"
+    OPEN = "open"
+    FULL = "full"
+    CLOSED = "closed"
+
+
+# GB 21734-2008: more than 1.5 m² of living area per person.
+DEFAULT_AREA_PER_PERSON_M2 = 1.5
+
+
+class Shelter(Base):
+    __tablename__ = "shelters"
+
+    id: Mapped[intpk]
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[ShelterKind] = mapped_column(value_enum(ShelterKind, "shelter_kind"))
+    shelter_class: Mapped[ShelterClass | None] = mapped_column(
+        value_enum(ShelterClass, "shelter_class"))
+    level: Mapped[str | None] = mapped_column(String(20))  # provincial / municipal / county
+    capacity: Mapped[int] = mapped_column(Integer, default=0)
+    capacity_day: Mapped[int | None] = mapped_column(Integer)
+    capacity_night: Mapped[int | None] = mapped_column(Integer)
+    area_m2: Mapped[float | None] = mapped_column(Float)
+    facilities: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    status: Mapped[ShelterStatus] = mapped_column(
+        value_enum(ShelterStatus, "shelter_status"), default=ShelterStatus.STANDBY)
+    occupancy: Mapped[int] = mapped_column(Integer, default=0)
+    county_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
+    community_code: Mapped[str | None] = mapped_column(ForeignKey("communities.code"), index=True)
+    address: Mapped[str | None] = mapped_column(String(200))
+    generated: Mapped[bool] = mapped_column(Boolean, default=False)
+    geom: Mapped[WKBElement | None] = mapped_column(geometry("POINT"))

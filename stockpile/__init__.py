@@ -1,0 +1,1 @@
+"""Relief depots, items, the append-only stock ledger, dispatch planning and orders."""

@@ -1,0 +1,1 @@
+"""HTTP API ``/api/v1``: thin adapters over the domain services (JSON, GeoJSON, CAP)."""

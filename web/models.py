@@ -1,0 +1,32 @@
+"""Import every model module so that ``Base.metadata`` knows all tables (Alembic, tests)."""
+
+from __future__ import annotations
+
+from web.plugins import import_present
+
+# Add a module here when it defines models. A module not yet present is skipped.
+MODEL_MODULES = [
+    "disaster.accounts",
+    "disaster.audit",
+    "disaster.areas",
+    "disaster.communities",
+    "disaster.hazards",
+    "disaster.officers",
+    "disaster.settings_models",
+    "disaster.weather.models",
+    "disaster.warnings.models",
+    "disaster.notify.models",
+    "disaster.events",
+    "disaster.reports.models",
+    "disaster.assessment.models",
+    "shelters.models",
+    "stockpile.models",
+    "stockpile.orders_models",
+    "stockpile.dispatch_models",
+]
+
+
+def import_all_models() -> None:
+    """Import the model modules listed in :data:`MODEL_MODULES` that exist."""
+    for _module in import_present(MODEL_MODULES):
+        pass
