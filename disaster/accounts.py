@@ -221,6 +221,27 @@ def revoke_tokens(session: Session, actor: Actor, username: str) -> int:
     return len(tokens)
 
 
+def set_active(session: Session, actor: Actor, username: str, active: bool) -> User:
+    """Deactivate (or re-activate) a user; administrators only, never oneself.
+
+    A deactivated user can neither sign in nor use a session or token issued before.
+    """
+    require_role(actor, Role.ADMIN, action="user management")
+    user = get_user(session, username)
+    if not active and actor.user_id == user.id:
+        raise DisasterValidationError("you cannot deactivate your own account",
+                                      fields={"username": ["is your own account"]})
+    before = snapshot(user)
+    user.active = active
+    if active:
+        user.failed_logins = 0
+        user.locked_until = None
+    session.flush()
+    audit.record(session, actor, "user.activate" if active else "user.deactivate", "user",
+                 username, before, snapshot(user))
+    return user
+
+
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user owning a live ``token``, or ``None``."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from geoalchemy2 import WKBElement
-from sqlalchemy import Boolean, Float, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from collections.abc import Sequence
+from typing import Any
 
+import shapely
+from geoalchemy2 import WKBElement
+from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from disaster import upsert as u
+from disaster.access import Actor, Role, require_role
+from disaster.areas import Area, AreaLevel
+from disaster.errors import DisasterValidationError
 from gis.db import Base
 from gis.types import geometry, intpk
 
@@ -28,3 +36,93 @@ class Community(Base):
     generated: Mapped[bool] = mapped_column(Boolean, default=False)
     geom: Mapped[WKBElement | None] = mapped_column(geometry("MULTIPOLYGON"))
     point: Mapped[WKBElement | None] = mapped_column(geometry("POINT"))
+
+
+# --- services -------------------------------------------------------------------------
+
+COMMUNITY_FIELDS = (
+    u.Field("code", "code", u.digits(12), required=True),
+    u.Field("name", "name", u.nonempty_text(120)),
+    u.Field("township_code", "township_code", u.digits(9), nullable=False),
+    u.Field("county_code", "county_code", u.digits(6), nullable=False),
+    u.Field("population", "population", u.integer(0), nullable=False),
+    u.Field("households", "households", u.integer(0), nullable=False),
+    u.Field("elderly", "elderly", u.integer(0), nullable=False),
+    u.Field("children", "children", u.integer(0), nullable=False),
+    u.Field("disabled", "disabled", u.integer(0), nullable=False),
+    u.Field("farmland_share", "farmland_share", u.number(0.0, 1.0)),
+    u.Field("urban", "urban", u.boolean, nullable=False),
+    u.Field("generated", "generated", u.boolean, nullable=False),
+    u.Field("geometry", "geom", u.polygon),
+    u.Field("point", "point", u.point),
+)
+_DEFAULTS = {"population": 0, "households": 0, "elderly": 0, "children": 0, "disabled": 0,
+             "urban": False, "generated": False}
+# Tolerance (degrees, ≈1 cm) for a representative point on the polygon's edge.
+_POINT_TOLERANCE = 1e-7
+
+
+def upsert_communities(session: Session, actor: Actor,
+                       records: Sequence[dict[str, Any]]) -> tuple[int, int, int]:
+    """Create or update communities by their 12-digit code; administrators only.
+
+    The township and county must exist, the township must lie in the county and prefix the
+    code; vulnerable-group counts cannot exceed the population; the point must lie in the
+    polygon. Without a point, the stored one is kept while still inside the polygon, else the
+    polygon's representative point is used.
+
+    Returns ``(created, updated, unchanged)``; raises :class:`DisasterValidationError` with
+    ``"row N: field"`` entries and writes nothing when any record is bad.
+    """
+    require_role(actor, Role.ADMIN, action="loading communities")
+    errors = u.RowErrors()
+    prepared = u.validate_records(records, COMMUNITY_FIELDS, errors)
+    existing = u.load_existing(session, Community, [f.column for f in COMMUNITY_FIELDS],
+                               [v["code"] for _, v in prepared])
+    merged = {v["code"]: (existing.get(v["code"], {}) | v) for _, v in prepared}
+    area_codes = sorted({m.get("township_code") for m in merged.values()}
+                        | {m.get("county_code") for m in merged.values()} - {None})
+    areas: dict[str, tuple[AreaLevel, str | None]] = {}
+    for start in range(0, len(area_codes), 2000):
+        for code, level, parent in session.execute(
+                select(Area.code, Area.level, Area.parent_code)
+                .where(Area.code.in_(area_codes[start:start + 2000]))):
+            areas[code] = (level, parent)
+    points_needed: list[tuple[dict, Any]] = []
+    for row, values in prepared:
+        c = merged[values["code"]]
+        if values["code"] not in existing:
+            for key in ("name", "township_code", "county_code"):
+                if c.get(key) is None:
+                    errors.add(row, key, "required for a new community")
+        township, county = c.get("township_code"), c.get("county_code")
+        if township is not None:
+            if areas.get(township, (None,))[0] != AreaLevel.TOWNSHIP:
+                errors.add(row, "township_code", f"unknown township {township}")
+            elif county is not None and areas[township][1] != county:
+                errors.add(row, "township_code", f"township {township} is not in county {county}")
+            if not values["code"].startswith(township):
+                errors.add(row, "code", f"{values['code']} does not start with township {township}")
+        if county is not None and areas.get(county, (None,))[0] != AreaLevel.COUNTY:
+            errors.add(row, "county_code", f"unknown county {county}")
+        population = c.get("population") or 0
+        for key in ("households", "elderly", "children", "disabled"):
+            if (c.get(key) or 0) > population:
+                errors.add(row, key, f"{c[key]} exceeds the population {population}")
+        geom, pt = c.get("geom"), c.get("point")
+        if geom is not None and "point" in values and pt is not None:
+            if geom.distance(pt) > _POINT_TOLERANCE:
+                errors.add(row, "point", "lies outside the community polygon")
+        elif "geom" in values and geom is not None and "point" not in values:
+            points_needed.append((values, pt))
+    errors.raise_if_any("communities", DisasterValidationError)
+    if points_needed:
+        geoms = [v["geom"] for v, _ in points_needed]
+        inside = [pt is not None and g.distance(pt) <= _POINT_TOLERANCE
+                  for g, (_, pt) in zip(geoms, points_needed, strict=True)]
+        reps = shapely.point_on_surface(geoms)
+        for (values, pt), keep, rep in zip(points_needed, inside, reps, strict=True):
+            values["point"] = pt if keep else rep
+    plan = u.plan_changes(prepared, existing, _DEFAULTS)
+    return u.apply_plan(session, actor, Community, "community", plan,
+                        geometry_columns=("geom", "point"))

@@ -5,13 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from disaster.warnings.levels import Hazard
+from disaster import audit
+from disaster.access import Actor, Role, require_role
+from disaster.errors import DisasterConflict, DisasterNotFound, DisasterValidationError
+from disaster.warnings.levels import HAZARD_NAMES_ZH, Hazard
 from gis.db import Base
 from gis.types import UTCDateTime, intpk, utcnow, value_enum
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class EventStatus(enum.StrEnum):
@@ -35,3 +41,139 @@ class DisasterEvent(Base):
     source: Mapped[str | None] = mapped_column(String(40))  # "warning" or "manual"
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------------------------------------
+# Services
+# ---------------------------------------------------------------------------------------------
+
+def _snapshot(event: DisasterEvent) -> dict[str, Any]:
+    return {"code": event.code, "name": event.name, "hazard": event.hazard.value,
+            "status": event.status.value, "started_at": event.started_at,
+            "ended_at": event.ended_at, "area_codes": event.area_codes, "source": event.source}
+
+
+def event_dict(event: DisasterEvent) -> dict[str, Any]:
+    """The JSON form of an event (API, CLI)."""
+    return {"id": event.id, **_jsonable(_snapshot(event))}
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, dt.datetime) else v for k, v in d.items()}
+
+
+def covers(event: DisasterEvent, community_code: str) -> bool:
+    """True when the event's area includes the community (no area: the whole region)."""
+    if not event.area_codes:
+        return True
+    return any(community_code.startswith(str(code)) for code in event.area_codes)
+
+
+def _new_code(session: Session, hazard: Hazard, started_at: dt.datetime) -> str:
+    local = started_at.astimezone(SHANGHAI)
+    base = f"EV{local:%Y%m%d}-{hazard.value}"
+    taken = set(session.scalars(select(DisasterEvent.code).where(
+        DisasterEvent.code.like(base + "%"))))
+    n = 1
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def create_event(session: Session, actor: Actor, *, hazard: Hazard | str,
+                 started_at: dt.datetime | None = None, name: str | None = None,
+                 area_codes: list[str] | None = None, code: str | None = None,
+                 source: str = "manual") -> DisasterEvent:
+    """Open a disaster event (duty officers and administrators; jobs as ``SYSTEM``).
+
+    ``area_codes`` are county, township or community codes; empty means the whole region.
+    """
+    require_role(actor, Role.ADMIN, Role.DUTY_OFFICER, action="creating events")
+    fields: dict[str, list[str]] = {}
+    try:
+        hazard = Hazard(hazard)
+    except ValueError:
+        fields["hazard"] = [f"unknown hazard {hazard!r}; one of "
+                            + ", ".join(h.value for h in Hazard)]
+    started_at = started_at or utcnow()
+    if started_at.tzinfo is None:
+        fields["started_at"] = ["needs a time zone"]
+    elif started_at > utcnow() + dt.timedelta(minutes=5):
+        fields["started_at"] = ["is in the future"]
+    codes = [str(c).strip() for c in (area_codes or []) if str(c).strip()]
+    bad = [c for c in codes if not (c.isdigit() and len(c) in (6, 9, 12))]
+    if bad:
+        fields["area_codes"] = ["not county/township/community codes: " + ", ".join(bad)]
+    if code is not None and not (0 < len(code) <= 40):
+        fields["code"] = ["1–40 characters"]
+    if fields:
+        raise DisasterValidationError("invalid event", fields=fields)
+    if code and session.scalar(select(DisasterEvent.id).where(DisasterEvent.code == code)):
+        raise DisasterConflict(f"event {code} exists", fields={"code": ["already used"]})
+    assert isinstance(hazard, Hazard)
+    event = DisasterEvent(
+        code=code or _new_code(session, hazard, started_at),
+        name=(name or "").strip() or f"{HAZARD_NAMES_ZH[hazard]} "
+                                      f"{started_at.astimezone(SHANGHAI):%Y-%m-%d}",
+        hazard=hazard, status=EventStatus.OPEN, started_at=started_at,
+        area_codes=codes, source=source, created_by=actor.user_id)
+    session.add(event)
+    session.flush()
+    audit.record(session, actor, "event.create", "event", event.code, None, _snapshot(event))
+    return event
+
+
+def get_event(session: Session, event_id: int | str) -> DisasterEvent:
+    """An event by id or code."""
+    event = None
+    if isinstance(event_id, int) or str(event_id).isdigit():
+        event = session.get(DisasterEvent, int(event_id))
+    if event is None:
+        event = session.scalar(select(DisasterEvent).where(DisasterEvent.code == str(event_id)))
+    if event is None:
+        raise DisasterNotFound(f"no event {event_id}", fields={"event": [f"unknown {event_id}"]})
+    return event
+
+
+def list_events(session: Session, status: EventStatus | str | None = None) -> list[DisasterEvent]:
+    """Events, newest first; optionally only ``open`` or ``closed`` ones."""
+    stmt = select(DisasterEvent).order_by(DisasterEvent.started_at.desc(), DisasterEvent.id.desc())
+    if status:
+        stmt = stmt.where(DisasterEvent.status == EventStatus(status))
+    return list(session.scalars(stmt))
+
+
+def close_event(session: Session, actor: Actor, event_id: int | str,
+                ended_at: dt.datetime | None = None) -> DisasterEvent:
+    """Close an event: no more reports are due or accepted for it."""
+    require_role(actor, Role.ADMIN, Role.DUTY_OFFICER, action="closing events")
+    event = get_event(session, event_id)
+    if event.status == EventStatus.CLOSED:
+        raise DisasterConflict(f"event {event.code} is already closed")
+    before = _snapshot(event)
+    event.status = EventStatus.CLOSED
+    event.ended_at = ended_at or utcnow()
+    session.flush()
+    audit.record(session, actor, "event.close", "event", event.code, before, _snapshot(event))
+    return event
+
+
+def extend_area(session: Session, actor: Actor, event: DisasterEvent, code: str) -> None:
+    """Add a community (reached by a warning) to an event's area, audited."""
+    if not event.area_codes or covers(event, code):
+        return
+    before = list(event.area_codes)
+    event.area_codes = [*before, code]
+    audit.record(session, actor, "event.extend_area", "event", event.code,
+                 {"area_codes": before}, {"area_codes": event.area_codes})
+
+
+def open_event_for(session: Session, hazard: Hazard, community_code: str) -> DisasterEvent | None:
+    """The most recent open event of ``hazard`` whose area covers the community."""
+    for event in session.scalars(
+            select(DisasterEvent).where(DisasterEvent.status == EventStatus.OPEN,
+                                        DisasterEvent.hazard == hazard)
+            .order_by(DisasterEvent.started_at.desc(), DisasterEvent.id.desc())):
+        if covers(event, community_code):
+            return event
+    return None

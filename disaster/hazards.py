@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
+from typing import Any
 
 from geoalchemy2 import WKBElement
 from sqlalchemy import Boolean, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from disaster import upsert as u
+from disaster.access import Actor, Role, require_role
+from disaster.errors import DisasterValidationError
 from gis.db import Base
 from gis.types import geometry, intpk, value_enum
 
@@ -33,3 +38,39 @@ class HazardZone(Base):
     generated: Mapped[bool] = mapped_column(Boolean, default=False)
     source: Mapped[str | None] = mapped_column(String(200))
     geom: Mapped[WKBElement | None] = mapped_column(geometry("MULTIPOLYGON"))
+
+
+# --- services -------------------------------------------------------------------------
+
+HAZARD_ZONE_FIELDS = (
+    u.Field("code", "code", u.code(40), required=True),
+    u.Field("name", "name", u.nonempty_text(120)),
+    u.Field("kind", "kind", u.choice(HazardKind)),
+    u.Field("level", "level", u.integer(1, 3), nullable=False),
+    u.Field("generated", "generated", u.boolean, nullable=False),
+    u.Field("source", "source", u.text(200)),
+    u.Field("geometry", "geom", u.polygon),
+)
+
+
+def upsert_hazard_zones(session: Session, actor: Actor,
+                        records: Sequence[dict[str, Any]]) -> tuple[int, int, int]:
+    """Create or update hazard zones by code (kind, level 1–3, polygon); administrators only.
+
+    Returns ``(created, updated, unchanged)``; raises :class:`DisasterValidationError` with
+    ``"row N: field"`` entries and writes nothing when any record is bad.
+    """
+    require_role(actor, Role.ADMIN, action="loading hazard zones")
+    errors = u.RowErrors()
+    prepared = u.validate_records(records, HAZARD_ZONE_FIELDS, errors)
+    existing = u.load_existing(session, HazardZone, [f.column for f in HAZARD_ZONE_FIELDS],
+                               [v["code"] for _, v in prepared])
+    for row, values in prepared:
+        if values["code"] not in existing:
+            for key, column in (("name", "name"), ("kind", "kind"), ("geometry", "geom")):
+                if values.get(column) is None:
+                    errors.add(row, key, "required for a new hazard zone")
+    errors.raise_if_any("hazard zones", DisasterValidationError)
+    plan = u.plan_changes(prepared, existing, {"level": 2, "generated": False})
+    return u.apply_plan(session, actor, HazardZone, "hazard_zone", plan,
+                        geometry_columns=("geom",))

@@ -90,6 +90,22 @@ def _load_spatialite(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _preload_geo_libraries() -> None:
+    """Load the wheels' own GEOS/PROJ/GDAL before SpatiaLite brings the system ones.
+
+    SQLite opens extensions with ``RTLD_GLOBAL``: once ``mod_spatialite`` is in, its GEOS and
+    PROJ symbols are global, and a shapely or rasterio imported afterwards binds to them
+    instead of to its own copies and crashes (segmentation fault in ``contains_xy`` or in
+    GeoTIFF writing). Imported first, each keeps the copies it was built with.
+    """
+    for name in ("shapely", "pyproj", "rasterio", "rasterio.features", "rasterio.warp",
+                 "pyogrio"):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # an optional library that is not installed cannot conflict
+            continue
+
+
 def default_sqlite_url(home: str | os.PathLike[str]) -> str:
     """URL of the embedded database file ``disaster.sqlite`` in the instance folder."""
     path = Path(home).resolve() / "disaster.sqlite"
@@ -108,6 +124,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         Passed to :func:`sqlalchemy.create_engine`.
     """
     if is_sqlite(url):
+        _preload_geo_libraries()
         module = _sqlite_module()
         engine = create_engine(
             url,

@@ -15,11 +15,14 @@ BLUEPRINT_MODULES = [
     "web.auth.views",
     "web.console.views",
     "web.api.core",
+    "web.api.openapi",
     "web.api.alerts",
+    "web.alerts_pages.views",
     "web.api.reports",
     "web.api.stock",
     "web.api.shelters",
     "web.api.assessment",
+    "web.sitrep.views",
     "web.officer.views",
     "web.depot.views",
     "web.admin.views",
@@ -60,9 +63,10 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     runtime: Runtime = app.config.get("DISASTER_RUNTIME") or build_runtime(settings)
     app.extensions["disaster_runtime"] = runtime
 
-    from web import db, errors, extensions
+    from web import db, errors, extensions, i18n
 
     db.init_app(app)
+    i18n.init_app(app)  # sets the catalog directories Flask-Babel reads in extensions.init_app
     extensions.init_app(app)
     errors.init_app(app)
     for module in import_present(BLUEPRINT_MODULES):

@@ -14,10 +14,13 @@ COMMAND_MODULES = [
     "web.commands.setup",      # init, sample load, demo
     "web.commands.users",      # users add / token / revoke
     "web.commands.data",       # import, export
+    "web.commands.sample",     # sample load
     "web.commands.serve",      # serve
     "web.commands.weather",    # weather ingest, alerts list/export, scheduler run
+    "web.commands.demo",       # demo: init, sample, scenario replay, serve
     "web.commands.officers",   # officers coverage, reports
     "web.commands.plans",      # dispatch plan, evacuation plan, stock
+    "web.commands.evacuation",  # evacuation plan/show, shelters status/arrive/depart/safety
     "web.commands.assess",     # assess
 ]
 

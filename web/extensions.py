@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, request, session
-from flask_babel import Babel
+import gzip
+
+from flask import Flask, Response, abort, request, session
+from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -14,6 +17,19 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 LANGUAGES = ("zh_CN", "en")
+
+# Navigation entries: (endpoint, label, roles allowed or None for everyone). An endpoint not
+# registered in this build is left out, so other areas may list theirs before they exist.
+NAV_LINKS = [
+    ("officer.index", _l("My communities"), None),
+    ("depot.index", _l("Depot"), None),
+    ("admin.users", _l("Users"), {"admin"}),
+    ("admin.audit", _l("Audit log"), {"admin"}),
+]
+# Responses worth compressing (GeoJSON layers shrink five- to tenfold).
+_COMPRESSIBLE = ("application/json", "application/geo+json", "text/html", "text/css",
+                 "application/javascript", "text/javascript", "application/xml",
+                 "application/atom+xml")
 
 
 class LoginUser:
@@ -38,7 +54,42 @@ def _select_locale() -> str:
     lang = request.args.get("lang") or session.get("lang")
     if lang in LANGUAGES:
         return lang
+    if current_user and current_user.is_authenticated and current_user.user.language in LANGUAGES:
+        return current_user.user.language
     return "zh_CN"
+
+
+def current_locale() -> str:
+    """``zh_CN`` or ``en``: the language of this request."""
+    locale = get_locale()
+    return "en" if locale is not None and locale.language == "en" else "zh_CN"
+
+
+def nav_links() -> list[tuple[str, str]]:
+    """Navigation entries the signed-in user may see and this build has."""
+    from flask import current_app
+
+    if not current_user.is_authenticated:
+        return []
+    role = current_user.user.role.value
+    return [(endpoint, str(label)) for endpoint, label, roles in NAV_LINKS
+            if endpoint in current_app.view_functions and (roles is None or role in roles)]
+
+
+def _gzip(response: Response) -> Response:
+    """Compress sizeable text responses for clients that accept gzip (waitress does not)."""
+    if (response.direct_passthrough or response.status_code != 200
+            or "gzip" not in request.headers.get("Accept-Encoding", "")
+            or response.headers.get("Content-Encoding")
+            or response.mimetype not in _COMPRESSIBLE):
+        return response
+    data = response.get_data()
+    if len(data) < 1024:
+        return response
+    response.set_data(gzip.compress(data, compresslevel=5))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
 
 
 def init_app(app: Flask) -> None:
@@ -46,8 +97,11 @@ def init_app(app: Flask) -> None:
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to access this page.")
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    app.jinja_env.globals.update(current_locale=current_locale, nav_links=nav_links)
+    app.after_request(_gzip)
 
     @login_manager.user_loader
     def _load(user_id: str) -> LoginUser | None:
@@ -65,12 +119,18 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _csrf_unless_bearer() -> None:
+        # Refuse an oversized body up front (413), whichever view would have read it.
+        limit = app.config.get("MAX_CONTENT_LENGTH")
+        if limit and (request.content_length or 0) > limit:
+            abort(413)
         # Bearer-token clients send no ambient cookie, so there is no CSRF to fear; every
         # cookie-authenticated write must carry the token (form field or X-CSRFToken header).
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
             return
         if request.headers.get("Authorization", "").startswith("Bearer "):
             return
+        if request.path.startswith("/api/") and not current_user.is_authenticated:
+            return  # the API guard answers 401; no session means nothing to forge
         if app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()
 

@@ -105,3 +105,30 @@ def _broken_loader(real):
         return real(NoSpatialite(), record)
 
     return load
+
+
+def test_spatialite_does_not_break_shapely_or_rasterio_loaded_after_it(tmp_path):
+    # mod_spatialite's system GEOS/PROJ are loaded RTLD_GLOBAL; make_engine must load the
+    # wheels' own copies first or later shapely/rasterio calls crash the process.
+    import subprocess
+    import sys
+
+    script = f"""
+from gis.db import make_engine
+engine = make_engine("sqlite:///{tmp_path / 'order.sqlite'}")
+with engine.connect() as conn:
+    conn.exec_driver_sql("SELECT spatialite_version()")
+import numpy as np
+import rasterio
+import shapely
+from rasterio.transform import from_origin
+assert shapely.contains_xy(shapely.box(0, 0, 1, 1), 0.5, 0.5)
+with rasterio.open("{tmp_path / 'g.tif'}", "w", driver="GTiff", height=4, width=4, count=1,
+                   dtype="float32", crs="EPSG:4326", transform=from_origin(116, 34, 0.1, 0.1)) as ds:
+    ds.write(np.ones((1, 4, 4), dtype="float32"))
+print("ok")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("ok")

@@ -1,0 +1,1 @@
+"""Notifications: in-app inbox, e-mail and SMS deliveries, acknowledgement and escalation."""

@@ -1,0 +1,154 @@
+"""Notification channels: a name → dotted-path registry, each with a working implementation.
+
+- ``inbox``: the in-app inbox; the notification row itself is the message (always on).
+- ``email``: SMTP (``DISASTER_SMTP_HOST``, ``DISASTER_SMTP_PORT``, ``DISASTER_SMTP_SENDER``,
+  optional ``DISASTER_SMTP_USER``/``DISASTER_SMTP_PASSWORD``, ``DISASTER_SMTP_STARTTLS=1``).
+- ``sms``: an HTTP gateway adapter posting JSON ``{"to", "text", "reference"}`` to
+  ``DISASTER_SMS_URL`` (optional bearer ``DISASTER_SMS_TOKEN``); most Chinese SMS
+  providers sit behind such a relay.
+Configuration is read when channels are built, never at import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import smtplib
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from email.message import EmailMessage
+from typing import Any, Protocol
+
+
+class ChannelError(Exception):
+    """A delivery attempt failed; the message says why (stored on the delivery row)."""
+
+
+@dataclass
+class Message:
+    to: str
+    subject: str
+    body: str
+    reference: str | None
+    link: str | None = None
+
+
+class Channel(Protocol):
+    name: str
+
+    def address(self, officer: Any) -> str | None: ...
+
+    def send(self, message: Message) -> None: ...
+
+
+class InboxChannel:
+    """The in-app inbox: stored with the notification, nothing to send."""
+
+    name = "inbox"
+
+    def address(self, officer: Any) -> str | None:
+        return f"officer:{officer.id}"
+
+    def send(self, message: Message) -> None:
+        return None
+
+
+class SmtpChannel:
+    """E-mail over SMTP with a timeout; one connection per message (volumes are small)."""
+
+    name = "email"
+
+    def __init__(self, host: str, port: int = 25, sender: str = "warnings@localhost",
+                 user: str | None = None, password: str | None = None,
+                 starttls: bool = False, timeout: float = 10.0) -> None:
+        self.host, self.port, self.sender = host, port, sender
+        self.user, self.password, self.starttls, self.timeout = user, password, starttls, timeout
+
+    def address(self, officer: Any) -> str | None:
+        return officer.email or None
+
+    def send(self, message: Message) -> None:
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = message.to
+        mail["Subject"] = message.subject
+        if message.reference:
+            mail["X-Alert-Reference"] = message.reference
+        body = message.body + (f"\n\n确认收到 / acknowledge: {message.link}" if message.link else "")
+        mail.set_content(body)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.user:
+                    smtp.login(self.user, self.password or "")
+                smtp.send_message(mail)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ChannelError(f"SMTP {self.host}:{self.port}: {exc}") from exc
+
+
+class HttpSmsChannel:
+    """SMS through an HTTP gateway: POST JSON, any 2xx is accepted."""
+
+    name = "sms"
+
+    def __init__(self, url: str, token: str | None = None, timeout: float = 10.0) -> None:
+        self.url, self.token, self.timeout = url, token, timeout
+
+    def address(self, officer: Any) -> str | None:
+        return officer.phone or None
+
+    def send(self, message: Message) -> None:
+        text = f"{message.subject} {message.link or ''}".strip()
+        data = json.dumps({"to": message.to, "text": text[:500],
+                           "reference": message.reference}).encode()
+        req = urllib.request.Request(self.url, data=data, method="POST",  # noqa: S310 - configured URL
+                                     headers={"Content-Type": "application/json"})
+        if self.token:
+            req.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:  # noqa: S310
+                if not 200 <= resp.status < 300:
+                    raise ChannelError(f"SMS gateway {self.url} answered {resp.status}")
+        except urllib.error.HTTPError as exc:
+            raise ChannelError(f"SMS gateway {self.url} answered {exc.code}") from exc
+        except (OSError, urllib.error.URLError) as exc:
+            raise ChannelError(f"SMS gateway {self.url}: {exc}") from exc
+
+
+REGISTRY = {
+    "inbox": "disaster.notify.channels:InboxChannel",
+    "email": "disaster.notify.channels:SmtpChannel",
+    "sms": "disaster.notify.channels:HttpSmsChannel",
+}
+
+
+def load(name: str, **kwargs: Any) -> Channel:
+    """Instantiate the channel registered under ``name``."""
+    module, _, attr = REGISTRY[name].partition(":")
+    return getattr(importlib.import_module(module), attr)(**kwargs)
+
+
+def from_env(env: dict[str, str] | None = None) -> dict[str, Channel]:
+    """The channels configured in the environment (the inbox always)."""
+    env = dict(os.environ if env is None else env)
+    out: dict[str, Channel] = {"inbox": load("inbox")}
+    if env.get("DISASTER_SMTP_HOST"):
+        out["email"] = load("email", host=env["DISASTER_SMTP_HOST"],
+                            port=int(env.get("DISASTER_SMTP_PORT", "25")),
+                            sender=env.get("DISASTER_SMTP_SENDER", "warnings@localhost"),
+                            user=env.get("DISASTER_SMTP_USER"),
+                            password=env.get("DISASTER_SMTP_PASSWORD"),
+                            starttls=env.get("DISASTER_SMTP_STARTTLS") == "1")
+    if env.get("DISASTER_SMS_URL"):
+        out["sms"] = load("sms", url=env["DISASTER_SMS_URL"], token=env.get("DISASTER_SMS_TOKEN"))
+    return out
+
+
+def link_base(env: dict[str, str] | None = None) -> str | None:
+    """Public base URL for acknowledgement links (``DISASTER_PUBLIC_URL``)."""
+    env = os.environ if env is None else env
+    base = env.get("DISASTER_PUBLIC_URL")
+    return base.rstrip("/") if base else None

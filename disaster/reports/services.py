@@ -1,0 +1,287 @@
+"""Filing and reading field reports (初报/续报/核报): the one write path for every caller.
+
+Rules (《自然灾害情况统计调查制度》, DESIGN.md §4.3): one 初报 per event and community; each
+续报 replaces the previous figures (they are cumulative, not added); a 核报 closes the
+community's reporting for the event. A retried submission with the same Idempotency-Key
+returns the first result instead of filing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import shapely
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
+from sqlalchemy import false, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, defer
+
+from disaster import audit
+from disaster.access import SYSTEM, Actor, Role, require_community, require_role
+from disaster.areas import Area
+from disaster.communities import Community
+from disaster.errors import (
+    DisasterConflict,
+    DisasterNotFound,
+    DisasterPermissionDenied,
+    DisasterValidationError,
+)
+from disaster.events import (
+    DisasterEvent,
+    EventStatus,
+    covers,
+    create_event,
+    get_event,
+    open_event_for,
+)
+from disaster.reports.models import INDICATORS, Report, ReportKind, ReportPhoto
+from disaster.reports.photos import MAX_PHOTOS, clean_photo
+from disaster.reports.validation import clean_report
+from gis.geometry import project_utm
+from gis.spatial import for_update
+from gis.types import utcnow
+
+# GPS on a phone is good to tens of metres; a point this close outside the polygon is taken
+# as inside (boundaries of generated or digitised communities are no better than that).
+LOCATION_TOLERANCE_M = 200.0
+MAX_KEY = 120
+
+
+def _refuse(errors: Mapping[str, list[str]]) -> None:
+    if errors:
+        raise DisasterValidationError(
+            "invalid report: " + ", ".join(sorted(errors)), fields=dict(errors))
+
+
+def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
+                  idempotency_key: str | None = None, photos: Iterable[bytes] = (),
+                  now: dt.datetime | None = None) -> tuple[Report, bool]:
+    """File a report for a community; return ``(report, replayed)``.
+
+    Parameters
+    ----------
+    data
+        CONTRACT.md report fields; ``event`` (id or code) optional: by default the open
+        event of the hazard covering the community, or for a 初报 a new one.
+    idempotency_key
+        A client-chosen key; resubmitting it returns the first report (``replayed`` true).
+    photos
+        Raw JPEG/PNG bytes, stored re-encoded without metadata.
+    """
+    require_role(actor, Role.INFO_OFFICER, Role.DUTY_OFFICER, Role.ADMIN,
+                 action="filing reports")
+    now = now or utcnow()
+    key = (idempotency_key or "").strip() or None
+    values, errors = clean_report(data, now)
+    if key is not None and len(key) > MAX_KEY:
+        errors.add("Idempotency-Key", f"at most {MAX_KEY} characters")
+    community = None
+    if values["community"]:
+        # Locking the community row serialises submissions per community (PostGIS; SQLite
+        # transactions are serialised anyway): two retries of one submission, or two
+        # officers filing the same 初报, cannot both pass the checks below. Polygons are
+        # loaded only when a location must be checked.
+        community = session.scalar(for_update(
+            select(Community).where(Community.code == values["community"])
+            .options(defer(Community.geom), defer(Community.point)), session))
+        if community is None:
+            errors.add("community", f"unknown community {values['community']}")
+    _refuse(errors)
+    assert community is not None
+    require_community(actor, community.code, community.township_code, community.county_code)
+    if key is not None:
+        # Checked under the lock: a concurrent retry of the same key has committed by now.
+        first = _replay(session, actor, key)
+        if first is not None:
+            return first, True
+    if values["location"] is not None and not _inside(community, values["location"]):
+        errors.add("location", f"outside community {community.code}")
+    photo_list = list(photos)
+    if len(photo_list) > MAX_PHOTOS:
+        errors.add("photos", f"at most {MAX_PHOTOS} photos")
+    _refuse(errors)
+    cleaned = [clean_photo(raw, f"photos[{i}]") for i, raw in enumerate(photo_list)]
+
+    event = _resolve_event(session, actor, values, community)
+    previous = session.execute(
+        select(Report.id, Report.kind, Report.is_latest)
+        .where(Report.event_id == event.id, Report.community_code == community.code)).all()
+    kind: ReportKind = values["kind"]
+    kinds = {row.kind for row in previous}
+    if ReportKind.FINAL in kinds:
+        raise DisasterConflict(f"the 核报 (final report) of {community.code} for event "
+                               f"{event.code} closed its reporting",
+                               fields={"kind": ["reporting closed by the final report"]})
+    if kind == ReportKind.INITIAL and ReportKind.INITIAL in kinds:
+        raise DisasterConflict(f"{community.code} already filed its 初报 for event {event.code}",
+                               fields={"kind": ["initial report already filed; "
+                                                "file an update"]})
+    if kind != ReportKind.INITIAL and ReportKind.INITIAL not in kinds:
+        raise DisasterConflict(f"{community.code} has no 初报 for event {event.code} yet",
+                               fields={"kind": ["file the initial report first"]})
+
+    stale = [row.id for row in previous if row.is_latest]
+    if stale:
+        session.execute(update(Report).where(Report.id.in_(stale)).values(is_latest=False))
+    report = Report(
+        event=event, event_id=event.id, community_code=community.code, kind=kind, hazard=values["hazard"],
+        occurred_at=values["occurred_at"], submitted_at=now, submitted_by=actor.user_id,
+        idempotency_key=key, is_latest=True, notes=values["notes"],
+        location=(from_shape(Point(values["location"]), srid=4326)
+                  if values["location"] else None),
+        **{name: values[name] for name in INDICATORS})
+    session.add(report)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # Only the key can collide here: the same key reused for another community.
+        raise DisasterConflict("Idempotency-Key already used for another submission",
+                               fields={"Idempotency-Key": ["already used"]}) from exc
+    for photo in cleaned:
+        session.add(ReportPhoto(report_id=report.id, content_type=photo.content_type,
+                                width=photo.width, height=photo.height,
+                                size_bytes=len(photo.data), sha256=photo.sha256,
+                                data=photo.data))
+    audit.record(session, actor, f"report.{kind.value}", "report", report.id, None,
+                 {"event": event.code, "community": community.code, "kind": kind.value,
+                  **{name: values[name] for name in INDICATORS},
+                  "photos": len(cleaned)})
+    session.flush()
+    return report, False
+
+
+def _replay(session: Session, actor: Actor, key: str) -> Report | None:
+    first = session.scalar(select(Report).where(Report.idempotency_key == key))
+    if first is None:
+        return None
+    if first.submitted_by != actor.user_id:
+        # Keys are per client; another user's key must not reveal that user's report.
+        raise DisasterConflict("Idempotency-Key already used by another submitter",
+                               fields={"Idempotency-Key": ["already used"]})
+    return first
+
+
+def _inside(community: Community, lonlat: tuple[float, float]) -> bool:
+    if community.geom is None:
+        return True
+    polygon = to_shape(community.geom)
+    point = Point(lonlat)
+    if polygon.covers(point):
+        return True
+    # Measure the miss in metres (UTM 50N), never in degrees.
+    to_m = lambda xy: np.column_stack(project_utm(xy[:, 0], xy[:, 1]))  # noqa: E731
+    return shapely.transform(polygon, to_m).distance(
+        shapely.transform(point, to_m)) <= LOCATION_TOLERANCE_M
+
+
+def _resolve_event(session: Session, actor: Actor, values: dict[str, Any],
+                   community: Community) -> DisasterEvent:
+    if "event" in values:
+        event = get_event(session, values["event"])
+        problems = []
+        if event.status != EventStatus.OPEN:
+            problems.append(f"event {event.code} is closed")
+        if event.hazard != values["hazard"]:
+            problems.append(f"event {event.code} is a {event.hazard.value} event")
+        if not covers(event, community.code):
+            problems.append(f"community {community.code} is outside event {event.code}")
+        if problems:
+            raise DisasterValidationError("; ".join(problems), fields={"event": problems})
+        return event
+    event = open_event_for(session, values["hazard"], community.code)
+    if event is not None:
+        return event
+    if values["kind"] != ReportKind.INITIAL:
+        raise DisasterConflict(f"no open {values['hazard'].value} event covers "
+                               f"{community.code}", fields={"event": ["no open event"]})
+    # An unwarned disaster (hail, a local flash flood) still gets reported: its first 初报
+    # opens an event for the county, which the duty officer can rename or close. The county
+    # row is locked first so that simultaneous first reports open one event, not several.
+    session.execute(for_update(select(Area.id).where(Area.code == community.county_code),
+                               session))
+    event = open_event_for(session, values["hazard"], community.code)
+    if event is not None:
+        return event
+    return create_event(session, SYSTEM, hazard=values["hazard"],
+                        started_at=min(values["occurred_at"], utcnow()),
+                        area_codes=[community.county_code], source="report")
+
+
+def report_dict(report: Report, event_code: str | None = None,
+                photo_ids: list[int] | None = None) -> dict[str, Any]:
+    """The JSON form of a report (CONTRACT.md field names)."""
+    location = None
+    if report.location is not None:
+        p = to_shape(report.location)
+        location = {"type": "Point", "coordinates": [p.x, p.y]}
+    return {"id": report.id, "event": report.event_id, "event_code": event_code,
+            "community": report.community_code, "kind": report.kind.value,
+            "hazard": report.hazard.value, "occurred_at": report.occurred_at.isoformat(),
+            "submitted_at": report.submitted_at.isoformat(), "is_latest": report.is_latest,
+            **{name: getattr(report, name) for name in INDICATORS},
+            "notes": report.notes, "location": location, "photos": photo_ids or []}
+
+
+def scope_filter(actor: Actor) -> Any:
+    """SQL condition limiting ``Report.community_code`` to the actor's scope (None: all)."""
+    if actor.role in (Role.ADMIN, Role.DUTY_OFFICER):
+        return None
+    if not actor.scopes:
+        return false()
+    return or_(*[Report.community_code.startswith(code) for code in sorted(actor.scopes)])
+
+
+def list_reports(session: Session, actor: Actor, *, community: str | None = None,
+                 event: int | str | None = None, latest_only: bool = False,
+                 limit: int = 500) -> list[dict[str, Any]]:
+    """Reports the actor may read, newest first (officers: their communities only)."""
+    stmt = (select(Report, DisasterEvent.code).join(DisasterEvent,
+                                                    DisasterEvent.id == Report.event_id)
+            .order_by(Report.submitted_at.desc(), Report.id.desc()).limit(max(1, min(limit,
+                                                                                    5000))))
+    if community:
+        row = session.scalar(select(Community).where(Community.code == community))
+        if row is None:
+            raise DisasterNotFound(f"no community {community}",
+                                   fields={"community": ["unknown"]})
+        require_community(actor, row.code, row.township_code, row.county_code)
+        stmt = stmt.where(Report.community_code == community)
+    else:
+        cond = scope_filter(actor)
+        if cond is not None:
+            stmt = stmt.where(cond)
+    if event not in (None, ""):
+        stmt = stmt.where(Report.event_id == get_event(session, event).id)
+    if latest_only:
+        stmt = stmt.where(Report.is_latest.is_(True))
+    rows = session.execute(stmt).all()
+    photos: dict[int, list[int]] = {}
+    if rows:
+        for pid, rid in session.execute(select(ReportPhoto.id, ReportPhoto.report_id).where(
+                ReportPhoto.report_id.in_([r.id for r, _ in rows])).order_by(ReportPhoto.id)):
+            photos.setdefault(rid, []).append(pid)
+    return [report_dict(r, code, photos.get(r.id)) for r, code in rows]
+
+
+def get_photo(session: Session, actor: Actor, photo_id: int) -> ReportPhoto:
+    """A stored photo, if the actor may read its report's community."""
+    photo = session.get(ReportPhoto, photo_id)
+    if photo is None:
+        raise DisasterNotFound(f"no photo {photo_id}")
+    report = session.get(Report, photo.report_id)
+    assert report is not None
+    try:
+        require_community(actor, report.community_code)
+    except DisasterPermissionDenied:
+        raise DisasterNotFound(f"no photo {photo_id}") from None
+    return photo
+
+
+def photo_ids(session: Session, report_id: int) -> list[int]:
+    """Ids of a report's photos in upload order."""
+    return list(session.scalars(select(ReportPhoto.id).where(
+        ReportPhoto.report_id == report_id).order_by(ReportPhoto.id)))

@@ -1,0 +1,440 @@
+"""Shelter writes: registration, capacity, status and occupancy, each validated and audited.
+
+Every function takes the caller's session and :class:`disaster.access.Actor`, checks the role,
+validates, writes, records an audit entry and flushes; none commits.
+
+Only administrators and duty officers change shelters. A separate shelter-manager role was
+not added: roles are shared by the whole system (``disaster.access.Role``) and CONTRACT.md fixes
+the four of them; duty officers already record arrivals and departures for every shelter.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from disaster import audit
+from disaster.access import Actor, Role
+from disaster.areas import Area, AreaLevel
+from gis.spatial import for_update
+from gis.types import utcnow
+from shelters.errors import (
+    ShelterConflict,
+    ShelterNotFound,
+    ShelterPermissionDenied,
+    ShelterValidationError,
+)
+from shelters.models import (
+    DEFAULT_AREA_PER_PERSON_M2,
+    OccupancyChange,
+    OccupancyChangeKind,
+    Shelter,
+    ShelterClass,
+    ShelterKind,
+    ShelterSetting,
+    ShelterStatus,
+)
+
+WRITERS = (Role.ADMIN, Role.DUTY_OFFICER)
+_SHAPE_FIELDS = ("capacity", "capacity_day", "capacity_night", "area_m2", "area_per_person_m2")
+
+
+# --- access and lookup -------------------------------------------------------------------
+
+def require_writer(actor: Actor, action: str) -> None:
+    """Refuse anyone but an administrator or a duty officer."""
+    if actor.role not in WRITERS:
+        raise ShelterPermissionDenied(f"role {actor.role.value} may not {action}")
+
+
+def get_shelter(session: Session, code: str, *, lock: bool = False) -> Shelter:
+    """The shelter with ``code`` (row-locked until commit on PostGIS when ``lock``)."""
+    stmt = select(Shelter).where(Shelter.code == code)
+    if lock:
+        # Re-read under the lock: an object already in the session may hold stale figures.
+        stmt = for_update(stmt, session).execution_options(populate_existing=True)
+    shelter = session.scalar(stmt)
+    if shelter is None:
+        raise ShelterNotFound(f"shelter {code} does not exist", fields={"code": ["unknown"]})
+    return shelter
+
+
+def snapshot(shelter: Shelter) -> dict[str, Any]:
+    """A JSON-ready view of the shelter (audit entries and API responses)."""
+    point = to_shape(shelter.geom) if shelter.geom is not None else None
+    return {
+        "code": shelter.code, "name": shelter.name, "kind": _value(shelter.kind),
+        "shelter_class": _value(shelter.shelter_class), "level": shelter.level,
+        "capacity": shelter.capacity, "capacity_day": shelter.capacity_day,
+        "capacity_night": shelter.capacity_night, "area_m2": shelter.area_m2,
+        "facilities": shelter.facilities, "status": _value(shelter.status),
+        "occupancy": shelter.occupancy, "free": max(0, shelter.capacity - shelter.occupancy),
+        "county_code": shelter.county_code, "community_code": shelter.community_code,
+        "address": shelter.address,
+        "lon": point.x if point is not None else None, "lat": point.y if point is not None else None,
+    }
+
+
+def _value(v: Any) -> Any:
+    return getattr(v, "value", v)
+
+
+# --- validation --------------------------------------------------------------------------
+
+def _int_field(errors: dict[str, list[str]], name: str, value: Any, *,
+               allow_none: bool = True) -> int | None:
+    if value is None:
+        if not allow_none:
+            errors.setdefault(name, []).append("required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or (
+            isinstance(value, float) and not value.is_integer()):
+        errors.setdefault(name, []).append(f"must be a whole number, got {value!r}")
+        return None
+    if value < 0:
+        errors.setdefault(name, []).append(f"must not be negative, got {int(value)}")
+        return None
+    return int(value)
+
+
+def _positive_number(errors: dict[str, list[str]], name: str, value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        errors.setdefault(name, []).append(f"must be a number, got {value!r}")
+        return None
+    if value <= 0:
+        errors.setdefault(name, []).append(f"must be positive, got {value}")
+        return None
+    return float(value)
+
+
+def _enum_field(errors: dict[str, list[str]], name: str, enum_cls: Any, value: Any) -> Any:
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in enum_cls)
+        errors.setdefault(name, []).append(f"unknown {name} {value!r}; one of {allowed}")
+        return None
+
+
+def capacity_from_area(area_m2: float, area_per_person_m2: float = DEFAULT_AREA_PER_PERSON_M2) -> int:
+    """People an effective area holds at the per-person norm (GB 21734-2008: >1.5 m² each)."""
+    # The epsilon keeps 1500 m² / 1.5 at 1000 despite binary floating point.
+    return math.floor(area_m2 / area_per_person_m2 + 1e-9)
+
+
+def check_inside_city(session: Session, point: BaseGeometry) -> None:
+    """Refuse a location outside every county of the city (or with no counties loaded)."""
+    rows = session.scalars(select(Area.geom).where(Area.level == AreaLevel.COUNTY,
+                                                    Area.geom.is_not(None))).all()
+    if not rows:
+        raise ShelterValidationError(
+            "no county areas are loaded, so the shelter's location cannot be checked",
+            fields={"geometry": ["no county areas to check against"]})
+    if not any(to_shape(g).covers(point) for g in rows):
+        raise ShelterValidationError(
+            f"shelter location ({point.x:.5f}, {point.y:.5f}) lies outside the city",
+            fields={"geometry": ["outside all county areas of the city"]})
+
+
+def _shape_values(errors: dict[str, list[str]], data: dict[str, Any],
+                  current: Shelter | None) -> dict[str, Any]:
+    """Capacity figures after applying ``data`` to ``current`` (derived from area when not given)."""
+    out: dict[str, Any] = {}
+    area = _positive_number(errors, "area_m2", data["area_m2"]) if "area_m2" in data else (
+        current.area_m2 if current is not None else None)
+    norm = _positive_number(errors, "area_per_person_m2", data.get("area_per_person_m2"))
+    if "capacity" in data and data["capacity"] is not None:
+        out["capacity"] = _int_field(errors, "capacity", data["capacity"])
+    elif area is not None and ("area_m2" in data or norm is not None):
+        out["capacity"] = capacity_from_area(area, norm or DEFAULT_AREA_PER_PERSON_M2)
+    elif current is None:
+        errors.setdefault("capacity", []).append("give capacity or area_m2")
+    if "area_m2" in data:
+        out["area_m2"] = area
+    for name in ("capacity_day", "capacity_night"):
+        if name in data:
+            out[name] = _int_field(errors, name, data[name])
+    return out
+
+
+# --- registration and edits --------------------------------------------------------------
+
+def create_shelter(session: Session, actor: Actor, data: dict[str, Any]) -> Shelter:
+    """Register a shelter from a record (the record format of the team brief).
+
+    Capacity is ``data["capacity"]`` or, if absent, ``floor(area_m2 / area_per_person_m2)``.
+    """
+    require_writer(actor, "register shelters")
+    errors: dict[str, list[str]] = {}
+    code = str(data.get("code") or "").strip()
+    if not code:
+        errors["code"] = ["required"]
+    elif session.scalar(select(Shelter.id).where(Shelter.code == code)) is not None:
+        raise ShelterConflict(f"shelter {code} already exists", fields={"code": ["taken"]})
+    name = str(data.get("name") or "").strip()
+    if not name:
+        errors["name"] = ["required"]
+    kind = _enum_field(errors, "kind", ShelterKind, data.get("kind"))
+    klass = (None if data.get("shelter_class") is None
+             else _enum_field(errors, "shelter_class", ShelterClass, data["shelter_class"]))
+    status = _enum_field(errors, "status", ShelterStatus, data.get("status", "standby"))
+    shape = _shape_values(errors, data, None)
+    occupancy = _int_field(errors, "occupancy", data.get("occupancy", 0)) or 0
+    geom = data.get("geometry")
+    if not isinstance(geom, Point) or geom.is_empty:
+        errors["geometry"] = ["a point is required"]
+    if errors:
+        raise ShelterValidationError(f"shelter {code or '(no code)'} is invalid", fields=errors)
+    capacity = shape["capacity"]
+    if occupancy > capacity:
+        raise ShelterValidationError(
+            f"occupancy {occupancy} exceeds capacity {capacity}",
+            fields={"occupancy": [f"exceeds capacity {capacity}"]})
+    check_inside_city(session, geom)
+    shelter = Shelter(
+        code=code, name=name, kind=kind, shelter_class=klass, level=data.get("level"),
+        capacity=capacity, capacity_day=shape.get("capacity_day"),
+        capacity_night=shape.get("capacity_night"), area_m2=shape.get("area_m2"),
+        facilities=data.get("facilities"), status=status, occupancy=occupancy,
+        county_code=data.get("county_code"), community_code=data.get("community_code"),
+        address=data.get("address"), generated=bool(data.get("generated", False)),
+        geom=from_shape(geom, srid=4326))
+    session.add(shelter)
+    session.flush()
+    audit.record(session, actor, "shelter.create", "shelter", code, None, snapshot(shelter))
+    session.flush()
+    return shelter
+
+
+def update_capacity(session: Session, actor: Actor, code: str, changes: dict[str, Any], *,
+                    override: bool = False, reason: str | None = None) -> Shelter:
+    """Change capacity figures (explicit, or from ``area_m2`` and ``area_per_person_m2``).
+
+    Lowering capacity below the people already inside needs ``override`` with a reason.
+    """
+    require_writer(actor, "change shelter capacity")
+    unknown = set(changes) - set(_SHAPE_FIELDS)
+    if unknown:
+        raise ShelterValidationError("unknown capacity fields",
+                                     fields={k: ["unknown field"] for k in sorted(unknown)})
+    shelter = get_shelter(session, code, lock=True)
+    errors: dict[str, list[str]] = {}
+    shape = _shape_values(errors, changes, shelter)
+    if errors:
+        raise ShelterValidationError(f"capacity of shelter {code} is invalid", fields=errors)
+    new_capacity = shape.get("capacity", shelter.capacity)
+    if shelter.occupancy > new_capacity and not override:
+        raise ShelterValidationError(
+            f"shelter {code} holds {shelter.occupancy} people, more than capacity {new_capacity}",
+            fields={"capacity": [f"below current occupancy {shelter.occupancy}; override needed"]})
+    if override:
+        _require_reason(reason)
+    before = snapshot(shelter)
+    for name, value in shape.items():
+        setattr(shelter, name, value)
+    _auto_status(shelter)
+    session.flush()
+    audit.record(session, actor, "shelter.capacity", "shelter", code, before,
+                 snapshot(shelter) | ({"override_reason": reason} if override else {}))
+    session.flush()
+    return shelter
+
+
+def set_status(session: Session, actor: Actor, code: str, status: str | ShelterStatus,
+               reason: str | None = None) -> Shelter:
+    """Open, mark full, put on standby or close a shelter (a closed one must be empty)."""
+    require_writer(actor, "change shelter status")
+    errors: dict[str, list[str]] = {}
+    new = _enum_field(errors, "status", ShelterStatus, status)
+    if errors:
+        raise ShelterValidationError(f"unknown status {status!r}", fields=errors)
+    shelter = get_shelter(session, code, lock=True)
+    if new in (ShelterStatus.CLOSED, ShelterStatus.STANDBY) and shelter.occupancy > 0:
+        raise ShelterConflict(
+            f"shelter {code} still holds {shelter.occupancy} people; record their departure "
+            f"before setting it {new.value}", fields={"status": ["shelter is not empty"]})
+    before = snapshot(shelter)
+    shelter.status = new
+    _auto_status(shelter)
+    session.flush()
+    audit.record(session, actor, "shelter.status", "shelter", code, before,
+                 snapshot(shelter) | ({"reason": reason} if reason else {}))
+    session.flush()
+    return shelter
+
+
+def _auto_status(shelter: Shelter) -> None:
+    # An open shelter at capacity is full; a full one with room again is open.
+    if shelter.status == ShelterStatus.OPEN and shelter.occupancy >= shelter.capacity:
+        shelter.status = ShelterStatus.FULL
+    elif shelter.status == ShelterStatus.FULL and shelter.occupancy < shelter.capacity:
+        shelter.status = ShelterStatus.OPEN
+
+
+def _require_reason(reason: str | None) -> str:
+    if not reason or not reason.strip():
+        raise ShelterValidationError("an override of capacity needs a reason",
+                                     fields={"reason": ["required with override"]})
+    return reason.strip()
+
+
+# --- occupancy ---------------------------------------------------------------------------
+
+def record_occupancy(session: Session, actor: Actor, code: str,
+                     kind: str | OccupancyChangeKind, people: Any, *, override: bool = False,
+                     reason: str | None = None) -> OccupancyChange:
+    """Record arrivals, departures or a head count at a shelter.
+
+    Occupancy never exceeds capacity unless ``override`` is given with a ``reason``; such a
+    change is flagged in the history and audited as ``shelter.occupancy_override``.
+    """
+    require_writer(actor, "record shelter occupancy")
+    errors: dict[str, list[str]] = {}
+    change_kind = _enum_field(errors, "kind", OccupancyChangeKind, kind)
+    count = _int_field(errors, "people", people, allow_none=False)
+    if change_kind in (OccupancyChangeKind.ARRIVAL, OccupancyChangeKind.DEPARTURE) and count == 0:
+        errors.setdefault("people", []).append("must be at least 1")
+    if errors:
+        raise ShelterValidationError("occupancy change is invalid", fields=errors)
+    assert count is not None and change_kind is not None
+    shelter = get_shelter(session, code, lock=True)
+    before_count = shelter.occupancy
+    if change_kind == OccupancyChangeKind.ARRIVAL:
+        if shelter.status not in (ShelterStatus.OPEN, ShelterStatus.FULL):
+            raise ShelterConflict(
+                f"shelter {code} is {shelter.status.value}; open it before recording arrivals",
+                fields={"status": [f"is {shelter.status.value}"]})
+        after = before_count + count
+    elif change_kind == OccupancyChangeKind.DEPARTURE:
+        if count > before_count:
+            raise ShelterValidationError(
+                f"{count} departures but only {before_count} people in shelter {code}",
+                fields={"people": [f"more than the {before_count} present"]})
+        after = before_count - count
+    else:
+        after = count
+    exceeds = after > shelter.capacity
+    if exceeds and not override:
+        raise ShelterValidationError(
+            f"occupancy {after} would exceed capacity {shelter.capacity} of shelter {code} "
+            f"({max(0, shelter.capacity - before_count)} free)",
+            fields={"people": [f"exceeds capacity {shelter.capacity}; override needed"]})
+    why = _require_reason(reason) if exceeds else (reason.strip() if reason else None)
+    before = snapshot(shelter)
+    shelter.occupancy = after
+    _auto_status(shelter)
+    change = OccupancyChange(
+        shelter_id=shelter.id, at=utcnow(), kind=change_kind, people=count,
+        occupancy_before=before_count, occupancy_after=after, capacity=shelter.capacity,
+        override=exceeds, reason=why, actor_id=actor.user_id, actor_name=actor.username)
+    session.add(change)
+    session.flush()
+    action = "shelter.occupancy_override" if exceeds else f"shelter.{change_kind.value}"
+    audit.record(session, actor, action, "shelter", code, before,
+                 snapshot(shelter) | {"change_id": change.id, "reason": why})
+    session.flush()
+    return change
+
+
+def record_arrivals(session: Session, actor: Actor, code: str, people: Any, *,
+                    override: bool = False, reason: str | None = None) -> OccupancyChange:
+    """``people`` arrive at the shelter."""
+    return record_occupancy(session, actor, code, OccupancyChangeKind.ARRIVAL, people,
+                            override=override, reason=reason)
+
+
+def record_departures(session: Session, actor: Actor, code: str, people: Any, *,
+                      reason: str | None = None) -> OccupancyChange:
+    """``people`` leave the shelter."""
+    return record_occupancy(session, actor, code, OccupancyChangeKind.DEPARTURE, people,
+                            reason=reason)
+
+
+def occupancy_history(session: Session, code: str) -> list[dict[str, Any]]:
+    """Every occupancy change of the shelter, oldest first."""
+    shelter = get_shelter(session, code)
+    rows = session.scalars(select(OccupancyChange).where(OccupancyChange.shelter_id == shelter.id)
+                           .order_by(OccupancyChange.id)).all()
+    return [{"id": r.id, "at": r.at.isoformat(), "kind": r.kind.value, "people": r.people,
+             "occupancy_before": r.occupancy_before, "occupancy_after": r.occupancy_after,
+             "capacity": r.capacity, "override": r.override, "reason": r.reason,
+             "actor": r.actor_name} for r in rows]
+
+
+def apply_patch(session: Session, actor: Actor, code: str, body: dict[str, Any]) -> Shelter:
+    """Apply a PATCH document: ``status``, ``occupancy`` (head count), ``arrivals``,
+    ``departures``, capacity fields, with ``override`` and ``reason``.
+
+    Validates the whole document before changing anything; the caller's transaction makes the
+    steps all-or-nothing.
+    """
+    require_writer(actor, "change shelters")
+    allowed = {"status", "occupancy", "arrivals", "departures", "override", "reason",
+               *_SHAPE_FIELDS}
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ShelterValidationError("unknown fields", fields={k: ["unknown field"] for k in unknown})
+    override = body.get("override", False)
+    if not isinstance(override, bool):
+        raise ShelterValidationError("override must be true or false",
+                                     fields={"override": ["must be a boolean"]})
+    reason = body.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise ShelterValidationError("reason must be text", fields={"reason": ["must be a string"]})
+    if "status" in body:
+        _enum_field(errs := {}, "status", ShelterStatus, body["status"])
+        if errs:
+            raise ShelterValidationError(f"unknown status {body['status']!r}", fields=errs)
+    shelter = get_shelter(session, code, lock=True)
+    shape = {k: body[k] for k in _SHAPE_FIELDS if k in body}
+    if shape:
+        update_capacity(session, actor, code, shape, override=override, reason=reason)
+    # Opening comes before arrivals; emptying before standby/closing.
+    status = body.get("status")
+    if status == ShelterStatus.OPEN.value:
+        set_status(session, actor, code, status, reason)
+    if "departures" in body:
+        record_departures(session, actor, code, body["departures"], reason=reason)
+    if "arrivals" in body:
+        record_arrivals(session, actor, code, body["arrivals"], override=override, reason=reason)
+    if "occupancy" in body:
+        record_occupancy(session, actor, code, OccupancyChangeKind.COUNT, body["occupancy"],
+                         override=override, reason=reason)
+    if status is not None and status != ShelterStatus.OPEN.value:
+        set_status(session, actor, code, status, reason)
+    return shelter
+
+
+# --- settings (data the administrator tunes) ---------------------------------------------
+
+def get_setting(session: Session, key: str, default: Any) -> Any:
+    """The stored value of a shelter setting, or ``default`` when none is stored."""
+    value = session.scalar(select(ShelterSetting.value).where(ShelterSetting.key == key))
+    return default if value is None else value
+
+
+def set_setting(session: Session, actor: Actor, key: str, value: Any) -> ShelterSetting:
+    """Store a setting (administrators only); the caller validates ``value`` for ``key``."""
+    if actor.role != Role.ADMIN:
+        raise ShelterPermissionDenied(f"role {actor.role.value} may not change shelter settings")
+    row = session.scalar(select(ShelterSetting).where(ShelterSetting.key == key))
+    before = None if row is None else {"value": row.value}
+    if row is None:
+        row = ShelterSetting(key=key, value=value)
+        session.add(row)
+    row.value = value
+    row.updated_at = utcnow()
+    row.updated_by = actor.username
+    session.flush()
+    audit.record(session, actor, "shelter.setting", "shelter_setting", key, before,
+                 {"value": value})
+    session.flush()
+    return row

@@ -1,0 +1,1 @@
+"""Pages of the warning area (the acknowledgement link of e-mails and SMS)."""

@@ -1,0 +1,224 @@
+"""Alerts over HTTP: JSON list, CAP 1.2 per message, Atom feed, acknowledgement, approval."""
+
+from __future__ import annotations
+
+from flask import Response, jsonify, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from disaster.errors import DisasterNotFound, DisasterValidationError
+from disaster.notify import ack
+from disaster.warnings import alerts as alerts_mod
+from disaster.warnings.cap import alert_xml, atom_feed
+from disaster.warnings.models import Alert, AlertStatus, Escalation
+from disaster.weather.models import WeatherSource
+from web.api.common import actor, api_blueprint, session
+
+bp = api_blueprint("alerts")
+STATUSES = {s.value for s in AlertStatus}
+
+
+@bp.get("/alerts")
+def list_alerts():  # type: ignore[no-untyped-def]
+    """Alert messages as JSON.
+
+    ---
+    summary: List CAP alert messages
+    parameters:
+      - in: query
+        name: status
+        schema: {type: string, enum: [active, pending, updated, cancelled, expired]}
+      - {in: query, name: acks, schema: {type: boolean}, description: include who acknowledged}
+    responses:
+      200:
+        description: >
+          List of {id, identifier, hazard, level, status, msg_type, communities, sent,
+          expires, references} (CONTRACT.md), newest last.
+    """
+    status = request.args.get("status")
+    if status and status not in STATUSES:
+        raise DisasterValidationError(_("unknown status"),
+                                      fields={"status": [f"one of {sorted(STATUSES)}"]})
+    s = session()
+    stmt = select(Alert).order_by(Alert.sent, Alert.id)
+    if status:
+        stmt = stmt.where(Alert.status == status)
+    rows = s.scalars(stmt).all()
+    out = [alerts_mod.alert_dict(a) for a in rows]
+    if request.args.get("acks") in ("1", "true", "yes"):
+        for d, a in zip(out, rows, strict=True):
+            d["acknowledgement"] = ack.ack_status(s, a)
+    return jsonify(out)
+
+
+def _alert(alert_id: int) -> Alert:
+    a = session().get(Alert, alert_id)
+    if a is None:
+        raise DisasterNotFound(f"no alert {alert_id}")
+    return a
+
+
+@bp.get("/alerts/<int:alert_id>.xml")
+def alert_cap(alert_id: int):  # type: ignore[no-untyped-def]
+    """One message as CAP 1.2 XML.
+
+    ---
+    summary: CAP 1.2 document of one alert message
+    parameters:
+      - {in: path, name: alert_id, required: true, schema: {type: integer}}
+    responses:
+      200: {description: CAP 1.2 XML, content: {application/cap+xml: {}}}
+      404: {description: no such alert}
+    """
+    return Response(alert_xml(session(), _alert(alert_id)), mimetype="application/cap+xml")
+
+
+@bp.get("/alerts/feed.atom")
+def alerts_feed():  # type: ignore[no-untyped-def]
+    """Atom feed of the current alerts, each linking to its CAP document.
+
+    ---
+    summary: Atom feed of active CAP alerts
+    responses:
+      200: {description: Atom XML, content: {application/atom+xml: {}}}
+    """
+    rows = session().scalars(select(Alert).where(Alert.status == AlertStatus.ACTIVE)
+                             .order_by(Alert.sent.desc(), Alert.id.desc())).all()
+    return Response(atom_feed(session(), rows, request.url_root), mimetype="application/atom+xml")
+
+
+@bp.get("/alerts/<int:alert_id>/acks")
+def alert_acks(alert_id: int):  # type: ignore[no-untyped-def]
+    """Who has and has not acknowledged a message, per community.
+
+    ---
+    summary: Acknowledgement status of one alert
+    parameters:
+      - {in: path, name: alert_id, required: true, schema: {type: integer}}
+    responses:
+      200:
+        description: >
+          {alert, identifier, communities: [{community, officers, acknowledged, escalated}],
+          acknowledged, pending}
+    """
+    return jsonify(ack.ack_status(session(), _alert(alert_id)))
+
+
+@bp.post("/alerts/<int:alert_id>/ack")
+def acknowledge(alert_id: int):  # type: ignore[no-untyped-def]
+    """Acknowledge (叫应) a message for the caller's own communities.
+
+    ---
+    summary: Acknowledge an alert
+    description: >
+      Information officers acknowledge for their communities; a duty officer may record an
+      acknowledgement taken by phone with officer_id.
+    parameters:
+      - {in: path, name: alert_id, required: true, schema: {type: integer}}
+    requestBody:
+      content:
+        application/json:
+          schema: {type: object, properties: {officer_id: {type: integer}}}
+    responses:
+      200: {description: "{alert, acknowledged: [officer ids]}"}
+      403: {description: not your communities}
+      409: {description: the alert is no longer current}
+    """
+    body = request.get_json(silent=True) or {}
+    officer_id = body.get("officer_id") if isinstance(body, dict) else None
+    rows = ack.acknowledge(session(), actor(), alert_id, via="api",
+                           officer_id=int(officer_id) if officer_id is not None else None)
+    return jsonify({"alert": alert_id, "acknowledged": [r.officer_id for r in rows]})
+
+
+@bp.post("/alerts/<int:alert_id>/approve")
+def approve(alert_id: int):  # type: ignore[no-untyped-def]
+    """Release a message waiting for approval.
+
+    ---
+    summary: Approve a pending alert (duty officer)
+    parameters:
+      - {in: path, name: alert_id, required: true, schema: {type: integer}}
+    responses:
+      200: {description: the alert}
+      409: {description: not pending}
+    """
+    return jsonify(alerts_mod.alert_dict(alerts_mod.approve(session(), actor(), alert_id)))
+
+
+@bp.get("/alerts/escalations")
+def escalations():  # type: ignore[no-untyped-def]
+    """Escalations of live messages, for the duty officer's console.
+
+    ---
+    summary: Escalated (unacknowledged) communities of current alerts
+    responses:
+      200: {description: "[{alert, identifier, level, community, backup_officer_id, at}]"}
+    """
+    s = session()
+    rows = s.execute(select(Escalation, Alert).join(Alert, Alert.id == Escalation.alert_id)
+                     .where(Alert.status == AlertStatus.ACTIVE).order_by(Escalation.at.desc())).all()
+    return jsonify([{"alert": a.id, "identifier": a.identifier, "level": a.level.value,
+                     "hazard": a.hazard.value, "community": e.community_code,
+                     "backup_officer_id": e.backup_officer_id, "at": e.at.isoformat()}
+                    for e, a in rows])
+
+
+@bp.get("/weather/sources")
+def weather_sources():  # type: ignore[no-untyped-def]
+    """Configured weather sources and their health (a stale feed shows ``stale``).
+
+    ---
+    summary: Weather sources and their status
+    responses:
+      200: {description: "[{name, provider, status, last_success_at, last_error}]"}
+    """
+    rows = session().scalars(select(WeatherSource).order_by(WeatherSource.name)).all()
+    return jsonify([{"name": r.name, "provider": r.provider, "status": r.status,
+                     "enabled": r.enabled,
+                     "last_success_at": r.last_success_at.isoformat() if r.last_success_at else None,
+                     "last_data_at": r.last_data_at.isoformat() if r.last_data_at else None,
+                     "cursor": r.cursor.isoformat() if r.cursor else None,
+                     "last_error": r.last_error} for r in rows])
+
+
+@bp.get("/notifications")
+def my_notifications():  # type: ignore[no-untyped-def]
+    """The in-app inbox of the signed-in officer (or of ``officer_id`` for duty officers).
+
+    ---
+    summary: Inbox of notifications (alerts, escalations, reminders)
+    parameters:
+      - {in: query, name: officer_id, schema: {type: integer}}
+      - {in: query, name: unread, schema: {type: boolean}}
+    responses:
+      200: {description: "[{id, kind, subject, body, reference, created_at, read_at, deliveries}]"}
+      403: {description: another officer's inbox}
+    """
+    from disaster.access import Role
+    from disaster.errors import DisasterPermissionDenied
+    from disaster.notify.dispatch import inbox
+    from disaster.notify.models import Delivery
+    from disaster.officers import Officer
+
+    s, who = session(), actor()
+    wanted = request.args.get("officer_id", type=int)
+    own = list(s.scalars(select(Officer.id).where(Officer.user_id == who.user_id))) \
+        if who.user_id is not None else []
+    if wanted is None:
+        ids = own
+    elif wanted in own or who.role in (Role.ADMIN, Role.DUTY_OFFICER):
+        ids = [wanted]
+    else:
+        raise DisasterPermissionDenied("that is another officer's inbox")
+    unread = request.args.get("unread") in ("1", "true", "yes")
+    notes = [n for oid in ids for n in inbox(s, oid, unread_only=unread)]
+    states: dict[int, list[dict]] = {}
+    if notes:
+        for d in s.scalars(select(Delivery).where(Delivery.notification_id.in_([n.id for n in notes]))):
+            states.setdefault(d.notification_id, []).append(
+                {"channel": d.channel, "state": d.state, "attempts": d.attempts})
+    return jsonify([{"id": n.id, "officer_id": n.officer_id, "kind": n.kind, "subject": n.subject,
+                     "body": n.body, "reference": n.reference, "created_at": n.created_at.isoformat(),
+                     "read_at": n.read_at.isoformat() if n.read_at else None,
+                     "deliveries": states.get(n.id, [])} for n in notes])

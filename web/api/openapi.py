@@ -1,0 +1,111 @@
+"""The OpenAPI 3 document of every ``/api/v1`` route, generated from the code (apispec).
+
+Each view's docstring may end in a part after a line ``---`` holding apispec YAML (``get:``,
+``post:``… with summary, parameters, responses). A route without it is still listed, with
+its first docstring line as summary, so the document is complete by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apispec import APISpec
+from apispec.yaml_utils import load_operations_from_docstring
+from flask import Flask, current_app, jsonify
+
+from web.api.common import api_blueprint
+
+bp = api_blueprint("openapi")
+
+API_PREFIX = "/api/v1"
+_METHODS = ("get", "post", "put", "patch", "delete")
+_CONVERTERS = {"int": "integer", "float": "number", "path": "string", "string": "string",
+               "default": "string", "uuid": "string", "any": "string"}
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+_PARAM = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+
+
+def _openapi_path(rule: str) -> str:
+    """``/depots/<code>/stock`` → ``/depots/{code}/stock``."""
+    return _PARAM.sub(lambda m: "{" + m.group("name") + "}", rule)
+
+
+def _path_parameters(rule: Any) -> list[dict[str, Any]]:
+    out = []
+    for match in _PARAM.finditer(rule.rule):
+        kind = _CONVERTERS.get(match.group("conv") or "default", "string")
+        out.append({"name": match.group("name"), "in": "path", "required": True,
+                    "schema": {"type": kind}})
+    return out
+
+
+def _summary(doc: str | None) -> str:
+    first = (doc or "").strip().splitlines()
+    return first[0].strip() if first else ""
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    """The OpenAPI 3.0 document (a dict) of every ``/api/v1`` rule of ``app``."""
+    spec = APISpec(title="Disaster early warning and relief API", version="1",
+                   openapi_version="3.0.3",
+                   info={"description": "JSON API of the disaster early-warning and relief "
+                                        "coordination system; spatial collections are GeoJSON."})
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie",
+                                                "name": "session"})
+    spec.components.schema("Error", {
+        "type": "object", "required": ["error"],
+        "properties": {"error": {"type": "object", "required": ["code", "message", "fields"],
+                                 "properties": {
+                                     "code": {"type": "string"}, "message": {"type": "string"},
+                                     "fields": {"type": "object", "additionalProperties": {
+                                         "type": "array", "items": {"type": "string"}}}}}}})
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
+        if not rule.rule.startswith(API_PREFIX + "/"):
+            continue
+        view = app.view_functions[rule.endpoint]
+        documented = load_operations_from_docstring(view.__doc__ or "") or {}
+        path = paths.setdefault(_openapi_path(rule.rule), {})
+        for method in sorted(m.lower() for m in rule.methods or ()):
+            if method not in _METHODS or method in path:
+                continue
+            op = dict(documented.get(method) or {})
+            op.setdefault("summary", _summary(view.__doc__) or rule.endpoint)
+            op.setdefault("operationId", f"{rule.endpoint}.{method}")
+            op.setdefault("tags", [rule.endpoint.split(".")[0].removeprefix("api_")])
+            params = list(op.get("parameters") or [])
+            named = {(p.get("name"), p.get("in")) for p in params if isinstance(p, dict)}
+            params += [p for p in _path_parameters(rule) if (p["name"], "path") not in named]
+            if params:
+                op["parameters"] = params
+            responses = {str(k): v for k, v in (op.get("responses") or {}).items()}
+            if not any(k.startswith("2") for k in responses):
+                responses["200"] = {"description": "OK"}
+            for status, text in (("401", "not signed in"), ("403", "role or scope refused")):
+                responses.setdefault(status, {"description": text})
+            for status, response in responses.items():
+                if status[0] in "45" and "content" not in response:
+                    response["content"] = {"application/json": {"schema": _ERROR}}
+            op["responses"] = responses
+            path[method] = op
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    out = spec.to_dict()
+    out["security"] = [{"bearer": []}, {"session": []}]
+    return out
+
+
+@bp.get("/openapi.json")
+def openapi():  # type: ignore[no-untyped-def]
+    """The OpenAPI 3 description of this API.
+    ---
+    get:
+      summary: OpenAPI 3 document of every /api/v1 endpoint
+      responses:
+        200: {description: the OpenAPI document}
+    """
+    return jsonify(build_spec(current_app))

@@ -1,0 +1,204 @@
+"""``weather ingest``, ``alerts list|export|approve``, ``warnings rules``, ``scheduler run``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from disaster.errors import DisasterValidationError
+from disaster.warnings import alerts as alerts_mod
+from disaster.warnings import rules as rules_mod
+from disaster.warnings.cap import alert_xml
+from disaster.warnings.models import Alert
+from disaster.warnings.service import ingest_and_evaluate
+from web.commands.common import CliContext, command_options, emit
+
+
+def _parse_now(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise DisasterValidationError(f"--now {value!r} is not an ISO 8601 time",
+                                      fields={"now": ["expected ISO 8601, e.g. 2020-08-01T06:00Z"]}) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.astimezone(dt.UTC)
+
+
+@click.group("weather")
+def weather() -> None:
+    """Weather ingestion (grid-files, open-meteo, cap-feed, scenario)."""
+
+
+@weather.command("ingest")
+@click.argument("provider")
+@click.option("--source", required=True, help="Folder, file or URL.")
+@click.option("--now", "now_text", default=None, help="Evaluation time (ISO 8601, default now).")
+@click.option("--replay", is_flag=True, help="Evaluate at the end of each new hour, in order.")
+@command_options
+def ingest(obj: CliContext, provider: str, source: str, now_text: str | None, replay: bool) -> None:
+    """One ingestion and warning evaluation; JSON: {"issued", "updated", "cancelled"}."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    now = _parse_now(now_text)
+    with obj.session() as session:
+        report, counts = ingest_and_evaluate(session, provider, source, now=now, replay=replay)
+    for err in report.errors + report.gaps:
+        click.echo(f"warning: {err}", err=True)
+    data = dict(counts)
+    data["ingest"] = report.as_dict()
+    emit(obj, data, lambda d: (f"issued {d['issued']}, updated {d['updated']}, cancelled "
+                               f"{d['cancelled']} (stored {report.stored} grids, "
+                               f"{report.unchanged} unchanged, {len(report.errors)} errors)"))
+
+
+@click.group("alerts")
+def alerts() -> None:
+    """CAP 1.2 alert messages."""
+
+
+@alerts.command("list")
+@click.option("--active", is_flag=True, help="Only current messages.")
+@command_options
+def list_alerts(obj: CliContext, active: bool) -> None:
+    """Alerts with id, hazard, level, status, msg_type, communities, sent, expires, references."""
+    with obj.session() as session:
+        data = alerts_mod.alert_dicts(session, active_only=active)
+    emit(obj, data, lambda d: "\n".join(
+        f"{a['id']:>5} {a['identifier']} {a['msg_type']:<6} {a['hazard']:<10} {a['level']:<6} "
+        f"{a['status']:<9} {len(a['communities'])} communities, sent {a['sent']}" for a in d)
+        or "no alerts")
+
+
+@alerts.command("export")
+@click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False),
+              help="Folder for one CAP XML file per message.")
+@click.option("--active", is_flag=True, help="Only current messages.")
+@command_options
+def export_alerts(obj: CliContext, output: str, active: bool) -> None:
+    """Write one CAP 1.2 XML file per alert message (``--format cap``)."""
+    if obj.fmt not in ("text", "cap", "json"):
+        raise DisasterValidationError("alerts export supports --format cap",
+                                      fields={"format": ["use cap"]})
+    folder = Path(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    with obj.session() as session:
+        stmt = select(Alert).order_by(Alert.id)
+        if active:
+            stmt = stmt.where(Alert.status == "active")
+        for a in session.scalars(stmt):
+            path = folder / f"{a.identifier}.xml"
+            path.write_bytes(alert_xml(session, a))
+            written.append(str(path))
+    if obj.fmt == "json":
+        emit(obj, {"files": written})
+    else:
+        click.echo(f"wrote {len(written)} CAP files to {folder}")
+
+
+@alerts.command("approve")
+@click.argument("alert_id", type=int)
+@command_options
+def approve_alert(obj: CliContext, alert_id: int) -> None:
+    """Release a message waiting for a duty officer's approval."""
+    from disaster.access import cli_actor
+
+    with obj.session() as session:
+        a = alerts_mod.approve(session, cli_actor(), alert_id)
+        data = alerts_mod.alert_dict(a)
+    emit(obj, data, lambda d: f"approved {d['identifier']}")
+
+
+@click.group("warnings")
+def warnings_group() -> None:
+    """Warning thresholds and alert policy (CMA defaults, DESIGN.md §4.1)."""
+
+
+@warnings_group.command("rules")
+@command_options
+def show_rules(obj: CliContext) -> None:
+    """List the warning thresholds."""
+    with obj.session() as session:
+        data = rules_mod.rule_dicts(session)
+    emit(obj, data, lambda d: "\n".join(
+        f"{r['id']:>3} {r['hazard']:<10} {r['level']:<6} g{r['group']} {r['variable']:<12} "
+        f"{r['kind']:<8} {r['window_hours']:>3} h {r['threshold']:>7g} {'' if r['enabled'] else '(off)'} "
+        f"{r['note']}" for r in d))
+
+
+@warnings_group.command("set-rule")
+@click.argument("rule_id", type=int)
+@click.option("--threshold", type=float, default=None)
+@click.option("--window-hours", type=int, default=None)
+@click.option("--enable/--disable", "enabled", default=None)
+@command_options
+def set_rule(obj: CliContext, rule_id: int, threshold: float | None, window_hours: int | None,
+             enabled: bool | None) -> None:
+    """Change a threshold, window or enabled flag."""
+    from disaster.access import cli_actor
+
+    with obj.session() as session:
+        row = rules_mod.update_rule(session, cli_actor(), rule_id, threshold=threshold,
+                                    window_hours=window_hours, enabled=enabled)
+        data = {"id": row.id, "threshold": row.threshold, "window_hours": row.window_hours,
+                "enabled": row.enabled}
+    emit(obj, data, lambda d: f"rule {d['id']}: {d}")
+
+
+@click.group("scheduler")
+def scheduler_group() -> None:
+    """The scheduler process."""
+
+
+@scheduler_group.command("run")
+@click.option("--poll", type=float, default=2.0, help="Seconds between leader checks.")
+@click.option("--speed", type=float, default=1.0, help="Divide every interval (exercises).")
+@command_options
+def scheduler_run(obj: CliContext, poll: float, speed: float) -> None:
+    """Run the scheduler; with several processes on PostGIS exactly one is active."""
+    from web import scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    click.echo("scheduler waiting for leadership", err=True)
+    scheduler.run(obj.runtime, stop=stop, poll=poll, speed=speed,
+                  on_leader=lambda: click.echo("scheduler: active", err=True))
+
+
+@scheduler_group.command("add-source")
+@click.argument("name")
+@click.option("--provider", required=True)
+@click.option("--source", required=True)
+@click.option("--interval-minutes", type=float, default=10.0)
+@click.option("--stale-after-minutes", type=float, default=90.0)
+@command_options
+def add_source(obj: CliContext, name: str, provider: str, source: str, interval_minutes: float,
+               stale_after_minutes: float) -> None:
+    """Register a weather source for scheduled ingestion."""
+    from disaster import jobs
+    from disaster.access import cli_actor
+
+    with obj.session() as session:
+        row = jobs.add_source(session, cli_actor(), name=name, provider=provider, source=source,
+                              interval_minutes=interval_minutes,
+                              stale_after_minutes=stale_after_minutes)
+        data = {"id": row.id, "name": row.name, "provider": row.provider, "source": row.source}
+    emit(obj, data, lambda d: f"source {d['name']} ({d['provider']}) registered")
+
+
+def register(group: click.Group) -> None:
+    for cmd in (weather, alerts, warnings_group, scheduler_group):
+        group.add_command(cmd)

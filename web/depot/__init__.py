@@ -1,0 +1,1 @@
+"""The depot manager's phone page (/depot)."""

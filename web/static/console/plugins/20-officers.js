@@ -1,0 +1,121 @@
+/*
+ * Officers and reports on the map console: communities without a primary information
+ * officer outlined, the overdue-reports panel (初报 within 2 h, 续报 daily by 09:00) and
+ * the roll-up with the suggested response level. All text is set through textContent /
+ * DC.popup, never as HTML.
+ */
+(function () {
+  'use strict';
+  var DC = window.DisasterConsole;
+  var t = DC.t;
+
+  var KIND = {initial: {zh_CN: '初报', en: 'Initial'}, update: {zh_CN: '续报', en: 'Update'},
+              final: {zh_CN: '核报', en: 'Final'}};
+  var INDICATORS = [
+    ['affected_people', {zh_CN: '受灾人口', en: 'Affected people'}],
+    ['dead', {zh_CN: '死亡', en: 'Dead'}], ['missing', {zh_CN: '失踪', en: 'Missing'}],
+    ['evacuated', {zh_CN: '紧急转移安置', en: 'Evacuated'}],
+    ['needing_aid', {zh_CN: '需紧急生活救助', en: 'Needing aid'}],
+    ['collapsed_rooms', {zh_CN: '倒塌房屋（间）', en: 'Collapsed rooms'}],
+    ['crop_affected_ha', {zh_CN: '农作物受灾（公顷）', en: 'Crops affected (ha)'}],
+    ['direct_loss_10k_yuan', {zh_CN: '直接经济损失（万元）', en: 'Direct loss (10k yuan)'}]
+  ];
+
+  function el(tag, text, className) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) { e.textContent = String(text); }
+    if (className) { e.className = className; }
+    return e;
+  }
+  function num(v) { return v === null || v === undefined ? '' : Number(v).toLocaleString(); }
+  function localTime(iso) {
+    var d = new Date(iso);
+    return isNaN(d) ? iso : d.toLocaleString(DC.lang === 'en' ? 'en-GB' : 'zh-CN',
+                                             {timeZone: 'Asia/Shanghai', hour12: false});
+  }
+
+  DC.addOverlay('uncovered-communities', {
+    title: {zh_CN: '无信息员的社区（村）', en: 'Communities without an officer'},
+    refreshSeconds: 300,
+    load: async function (map) {
+      if (!map.getPane('uncovered')) { map.createPane('uncovered').style.zIndex = 460; }
+      var data = await DC.fetchJSON('/api/v1/officers/uncovered?zoom=' + map.getZoom());
+      return L.geoJSON(data, {
+        pane: 'uncovered',
+        style: function () {
+          return {color: '#8e24aa', weight: 3, dashArray: '6 4', fill: true, fillOpacity: 0.05};
+        },
+        onEachFeature: function (feature, layer) {
+          var p = feature.properties;
+          layer.bindPopup(function () {
+            return DC.popup(p.name, [
+              [t({zh_CN: '代码', en: 'Code'}), p.code],
+              [t({zh_CN: '状态', en: 'Status'}),
+               t({zh_CN: '无主岗信息员', en: 'No primary officer'}) +
+               (p.without_backup ? t({zh_CN: '，无B岗', en: ', no backup'}) : '')]
+            ]);
+          });
+        }
+      });
+    }
+  });
+
+  DC.addPanel('overdue-reports', {
+    title: {zh_CN: '逾期未报', en: 'Overdue reports'},
+    refreshSeconds: 120,
+    render: async function (element) {
+      var rows = await DC.fetchJSON('/api/v1/reports/overdue');
+      element.textContent = '';
+      if (!rows.length) {
+        element.appendChild(el('p', t({zh_CN: '没有逾期的灾情报告。', en: 'No report is overdue.'}),
+                               'muted'));
+        return;
+      }
+      element.appendChild(el('p', t({zh_CN: '逾期 ', en: 'Overdue: '}) + rows.length));
+      var table = el('table', null, 'list overdue-reports');
+      var head = el('tr');
+      [{zh_CN: '社区（村）', en: 'Community'}, {zh_CN: '报告', en: 'Report'},
+       {zh_CN: '应报时间', en: 'Due'}, {zh_CN: '事件', en: 'Event'}].forEach(function (h) {
+        head.appendChild(el('th', t(h)));
+      });
+      table.appendChild(head);
+      rows.slice(0, 200).forEach(function (r) {
+        var tr = el('tr');
+        tr.appendChild(el('td', r.name + ' ' + r.community));
+        tr.appendChild(el('td', KIND[r.kind] ? t(KIND[r.kind]) : r.kind));
+        tr.appendChild(el('td', localTime(r.due_at)));
+        tr.appendChild(el('td', r.event_code));
+        table.appendChild(tr);
+      });
+      element.appendChild(table);
+    }
+  });
+
+  DC.addPanel('report-rollup', {
+    title: {zh_CN: '灾情汇总与响应建议', en: 'Reported damage and response level'},
+    refreshSeconds: 120,
+    render: async function (element) {
+      var data = await DC.fetchJSON('/api/v1/reports/rollup');
+      element.textContent = '';
+      var level = data.response.level;
+      element.appendChild(el('p', t({zh_CN: '建议响应等级：', en: 'Suggested response level: '}) +
+        (level ? level + t({zh_CN: '级', en: ''}) : t({zh_CN: '未达启动条件', en: 'none'})),
+        level ? 'response-level level-' + level : 'response-level'));
+      var table = el('table', null, 'list');
+      var head = el('tr');
+      head.appendChild(el('th', t({zh_CN: '县区', en: 'County'})));
+      INDICATORS.forEach(function (i) { head.appendChild(el('th', t(i[1]))); });
+      table.appendChild(head);
+      data.counties.concat([data.totals]).forEach(function (row) {
+        var tr = el('tr');
+        tr.appendChild(el('td', row.name || row.code || t({zh_CN: '合计', en: 'Total'})));
+        INDICATORS.forEach(function (i) { tr.appendChild(el('td', num(row[i[0]]))); });
+        table.appendChild(tr);
+      });
+      element.appendChild(table);
+      var link = el('a', t({zh_CN: '按乡镇导出 CSV', en: 'Export CSV by township'}));
+      link.href = '/api/v1/reports/export.csv';
+      element.appendChild(link);
+    }
+  });
+})();

@@ -1,0 +1,147 @@
+/*
+ * Relief stock and dispatch on the map console: depots with stock bars, planned and moving
+ * dispatch orders drawn as lines, unmet needs as circles, and a panel of stock warnings.
+ * Data: /api/v1/depots, /api/v1/dispatch/orders, /api/v1/needs, /api/v1/stock/warnings.
+ * All text goes through textContent (DC.popup) or DC.escapeHtml.
+ */
+(function () {
+  'use strict';
+  var DC = window.DisasterConsole;
+  var t = DC.t;
+
+  var STATUS = {
+    draft: {colour: '#7a848f', dash: '4 6', name: {zh_CN: '草案', en: 'Draft'}},
+    approved: {colour: '#1e6fd9', dash: '8 4', name: {zh_CN: '已批准', en: 'Approved'}},
+    confirmed: {colour: '#f27f0c', dash: null, name: {zh_CN: '已确认（已预留）', en: 'Confirmed (reserved)'}},
+    shipped: {colour: '#1a9641', dash: null, name: {zh_CN: '运输中', en: 'Shipped'}}
+  };
+  var WARNING_KINDS = {
+    low_stock: {zh_CN: '库存不足', en: 'Low stock'},
+    expiring: {zh_CN: '临期', en: 'Expiring soon'},
+    expired: {zh_CN: '已过期', en: 'Expired'}
+  };
+
+  function pane(map, name, zIndex) {
+    if (!map.getPane(name)) { map.createPane(name).style.zIndex = zIndex; }
+    return name;
+  }
+  function num(v) { return v === null || v === undefined ? '' : Number(v).toLocaleString(); }
+
+  /** A small bar chart (one bar per item, height ∝ share of the largest depot's stock). */
+  function barsIcon(stock, maxima) {
+    var bars = stock.slice(0, 8).map(function (s) {
+      var h = Math.max(2, Math.round(22 * s.quantity / (maxima[s.item] || 1)));
+      return '<span style="display:inline-block;width:4px;margin-right:1px;height:' + h +
+        'px;background:#0b5cad;vertical-align:bottom" title="' + DC.escapeHtml(s.item) + '"></span>';
+    }).join('');
+    return L.divIcon({className: 'stock-bars', iconSize: [48, 26], iconAnchor: [24, 26],
+                      html: '<div style="background:#fffc;border:1px solid #0b5cad;padding:1px 2px;' +
+                            'height:22px;white-space:nowrap">' + bars + '</div>'});
+  }
+
+  DC.addOverlay('stock-bars', {
+    title: {zh_CN: '储备库库存（柱状）', en: 'Depot stock (bars)'},
+    refreshSeconds: 120,
+    load: async function (map) {
+      var data = await DC.fetchJSON('/api/v1/depots');
+      var p = pane(map, 'stockbars', 610);
+      var maxima = {};
+      data.features.forEach(function (f) {
+        (f.properties.stock || []).forEach(function (s) {
+          maxima[s.item] = Math.max(maxima[s.item] || 0, Number(s.quantity) || 0);
+        });
+      });
+      var group = L.layerGroup();
+      data.features.forEach(function (f) {
+        if (!f.geometry) { return; }
+        var pr = f.properties;
+        var c = f.geometry.coordinates;
+        var marker = L.marker([c[1], c[0]], {pane: p, icon: barsIcon(pr.stock || [], maxima)});
+        marker.bindPopup(function () {
+          var rows = (pr.stock || []).map(function (s) {
+            var name = DC.lang === 'en' ? (s.name_en || s.name) : s.name;
+            return [name || s.item, num(s.quantity) + ' ' + (s.unit || '')];
+          });
+          return DC.popup(pr.name + ' (' + pr.code + ')', rows);
+        });
+        group.addLayer(marker);
+      });
+      return group;
+    }
+  });
+
+  DC.addOverlay('dispatch-orders', {
+    title: {zh_CN: '调拨单（计划与在途）', en: 'Dispatch orders (planned and moving)'},
+    refreshSeconds: 60,
+    load: async function (map) {
+      var orders = await DC.fetchJSON('/api/v1/dispatch/orders');
+      var p = pane(map, 'orders', 590);
+      var group = L.layerGroup();
+      orders.forEach(function (o) {
+        if (!o.from || !o.to) { return; }
+        var style = STATUS[o.status] || STATUS.draft;
+        var line = L.polyline([[o.from[1], o.from[0]], [o.to[1], o.to[0]]],
+                              {pane: p, color: style.colour, weight: o.status === 'shipped' ? 4 : 2.5,
+                               dashArray: style.dash, opacity: 0.85});
+        line.bindPopup(function () {
+          var rows = [[t({zh_CN: '状态', en: 'Status'}), t(style.name)],
+                      [t({zh_CN: '距离', en: 'Distance'}), Number(o.distance_km).toFixed(1) + ' km']];
+          o.lines.forEach(function (ln) { rows.push([ln.item, num(ln.quantity) + ' ' + (ln.unit || '')]); });
+          return DC.popup('#' + o.id + ' ' + o.depot + ' → ' + o.destination, rows);
+        });
+        group.addLayer(line);
+      });
+      return group;
+    }
+  });
+
+  DC.addOverlay('unmet-needs', {
+    title: {zh_CN: '未满足需求', en: 'Unmet needs'},
+    refreshSeconds: 120,
+    load: async function (map) {
+      var needs = await DC.fetchJSON('/api/v1/needs');
+      var p = pane(map, 'needs', 580);
+      var group = L.layerGroup();
+      needs.forEach(function (d) {
+        var items = Object.keys(d.needs || {});
+        if (!items.length) { return; }
+        var people = (d.evacuated || 0) + (d.needing_aid || 0);
+        var radius = 6 + Math.min(24, Math.sqrt(people) / 3);
+        var circle = L.circleMarker([d.lat, d.lon], {pane: p, radius: radius, color: '#a12020',
+                                                     weight: 1.5, fillColor: '#d7191c', fillOpacity: 0.25});
+        circle.bindPopup(function () {
+          var rows = [[t({zh_CN: '转移安置', en: 'Evacuated'}), num(d.evacuated)],
+                      [t({zh_CN: '需救助', en: 'Needing aid'}), num(d.needing_aid)],
+                      [t({zh_CN: '优先级', en: 'Priority'}), d.priority]];
+          items.forEach(function (code) { rows.push([code, num(d.needs[code])]); });
+          return DC.popup(d.name + ' (' + d.destination + ')', rows);
+        });
+        group.addLayer(circle);
+      });
+      return group;
+    }
+  });
+
+  DC.addPanel('stock-warnings', {
+    title: {zh_CN: '库存预警', en: 'Stock warnings'},
+    refreshSeconds: 300,
+    render: async function (element) {
+      var warnings = await DC.fetchJSON('/api/v1/stock/warnings');
+      element.textContent = '';
+      if (!warnings.length) {
+        element.textContent = t({zh_CN: '无库存预警', en: 'No stock warnings'});
+        return;
+      }
+      var list = document.createElement('ul');
+      warnings.slice(0, 50).forEach(function (w) {
+        var li = document.createElement('li');
+        var text = t(WARNING_KINDS[w.kind] || {en: w.kind}) + ': ' + w.depot + ' ' + w.item + ' ' +
+          num(w.quantity) + (w.expires_on ? ' (' + w.expires_on + ')' : '') +
+          (w.minimum !== undefined ? ' < ' + num(w.minimum) : '');
+        li.textContent = text;
+        list.appendChild(li);
+      });
+      element.appendChild(list);
+    }
+  });
+})();
