@@ -35,6 +35,11 @@ def configure(sessions: sessionmaker[Session]) -> None:
     _sessions = sessions
 
 
+def session_factory() -> sessionmaker[Session]:
+    """The session factory this process's jobs use (set by :func:`configure`)."""
+    return _factory()
+
+
 def _factory() -> sessionmaker[Session]:
     if _sessions is None:
         raise RuntimeError("disaster.jobs.configure() was not called in this process")

@@ -21,8 +21,11 @@ LANGUAGES = ("zh_CN", "en")
 # Navigation entries: (endpoint, label, roles allowed or None for everyone). An endpoint not
 # registered in this build is left out, so other areas may list theirs before they exist.
 NAV_LINKS = [
-    ("officer.index", _l("My communities"), None),
-    ("depot.index", _l("Depot"), None),
+    ("officer.index", _l("My communities"), {"info_officer", "duty_officer", "admin"}),
+    ("depot.index", _l("Depot"), {"depot_manager", "duty_officer", "admin"}),
+    ("sitrep.index", _l("Situation reports"), None),
+    ("sitrep.indicators", _l("Plan indicators"), None),
+    ("sitrep.parameters", _l("Assessment parameters"), {"admin"}),
     ("admin.users", _l("Users"), {"admin"}),
     ("admin.audit", _l("Audit log"), {"admin"}),
 ]

@@ -36,6 +36,7 @@ FIXED_JOBS = [
     ("escalate", "disaster.jobs:escalate", 60),
     ("deliver", "disaster.jobs:deliver", 30),
     ("stale", "disaster.jobs:check_stale", 300),
+    ("report_deadlines", "disaster.reports.deadlines:scheduled_job", 300),
 ]
 
 

@@ -281,7 +281,7 @@ def scheduled_job() -> dict[str, int] | None:
     from gis.db import unit_of_work
 
     try:
-        with unit_of_work(jobs._factory()) as session:
+        with unit_of_work(jobs.session_factory()) as session:
             return run_deadline_job(session, jobs.clock(session))
     except Exception:
         log.exception("report deadline job failed")

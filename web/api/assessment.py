@@ -165,6 +165,7 @@ def delete_parameters(name: str):  # type: ignore[no-untyped-def]
         200: {description: the defaults now in force}
         403: {description: not an administrator}
     """
+    require_role(actor(), Role.ADMIN, action="changing assessment parameters")
     if name not in DEFAULTS:
         raise ValidationError(f"unknown parameter set {name!r}",
                               fields={"name": [f"one of {', '.join(DEFAULTS)}"]})

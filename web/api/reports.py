@@ -101,7 +101,7 @@ def file_report():  # type: ignore[no-untyped-def]
         403: {description: community outside your scope}
         409: {description: "duplicate 初报, no 初报 yet, or reporting closed by the 核报"}
         413: {description: upload too large}
-        422: {description: invalid figures, naming each field}
+        422: {description: "invalid figures, naming each field"}
     """
     data, photos = _report_input()
     db = session()
@@ -151,7 +151,7 @@ def photo(photo_id: int):  # type: ignore[no-untyped-def]
         - {name: photo_id, in: path, required: true, schema: {type: integer}}
       responses:
         200: {description: JPEG or PNG}
-        404: {description: no such photo, or not yours to see}
+        404: {description: "no such photo, or not yours to see"}
     """
     row = get_photo(session(), actor(), photo_id)
     return Response(row.data, mimetype=row.content_type,

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import to_shape
 from sqlalchemy import select
 
+from disaster.access import Role, require_role
 from disaster.communities import Community
 from shelters import evacuation, safety, services
 from shelters.errors import ShelterValidationError
@@ -87,7 +88,7 @@ def shelter_history(code: str):  # type: ignore[no-untyped-def]
     parameters:
       - {in: path, name: code, required: true, schema: {type: string}}
     responses:
-      200: {description: list of changes, oldest first}
+      200: {description: "list of changes, oldest first"}
       404: {description: unknown shelter}
     """
     return jsonify(services.occupancy_history(session(), code))
@@ -160,6 +161,9 @@ def put_safety_rules():  # type: ignore[no-untyped-def]
       403: {description: administrators only}
       422: {description: invalid rules or rates}
     """
+    # Checked before the body so that an empty or invalid body from a non-administrator is
+    # refused for who sent it, not accepted as a no-op or answered with field errors.
+    require_role(actor(), Role.ADMIN, action="changing shelter safety rules")
     body = json_body()
     s = session()
     unknown = sorted(set(body) - {"rules", "rates", "unassigned_penalty_km"})

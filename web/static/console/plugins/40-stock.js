@@ -97,6 +97,8 @@
 
   DC.addOverlay('unmet-needs', {
     title: {zh_CN: '未满足需求', en: 'Unmet needs'},
+    // Off by default: during an event its circles would hide the warning colours below.
+    visible: false,
     refreshSeconds: 120,
     load: async function (map) {
       var needs = await DC.fetchJSON('/api/v1/needs');
