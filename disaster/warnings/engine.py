@@ -9,7 +9,9 @@ How it is fast: the communities are rasterised once per grid geometry into a lab
 (cell centre rule, exactly the semantics above) and cached; per evaluation the criteria are
 computed on whole arrays, each cell gets the highest level it meets, and one
 ``np.maximum.reduceat`` over the cells sorted by label gives every community's level.
-No per-polygon loop.
+No per-polygon loop. Hazards whose criteria are all accumulations (暴雨, 暴雪) run instead
+in a compiled two-thread kernel (:mod:`disaster.warnings.kernel`, numba) that reads each
+hourly array once and gives bit-identical results; without numba the numpy path serves.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from pyproj import CRS, Transformer
 from rasterio import features
 from shapely.geometry.base import BaseGeometry
 
+from disaster.warnings import kernel
 from disaster.warnings.levels import Hazard, WarningLevel
 from disaster.warnings.rules import Rule
 from disaster.weather.grids import GridSpec
@@ -364,6 +367,33 @@ def _chunks(index: LabelIndex, parts: int) -> list[tuple[int, int, int, int]]:
 # Grids above this many used cells are evaluated in two threads (numpy releases the GIL).
 PARALLEL_CELLS = 2_000_000
 THREADS = 2
+# Accumulation-only hazards run in the compiled kernel when numba is importable
+# (bit-identical results, see disaster.warnings.kernel); set False to force numpy.
+USE_KERNEL = kernel.AVAILABLE
+
+
+def _evaluate_kernel(hazard: Hazard, rules: list[Rule], series: dict[str, Series],
+                     index: LabelIndex, now: dt.datetime, covered: np.ndarray
+                     ) -> HazardResult | bool | None:
+    """The hazard through the compiled kernel; False when it cannot run it exactly."""
+    if not all(r.kind == "sum" for r in rules):
+        return False
+    if not any(r.variable in series for r in rules):
+        return None
+    p = kernel.plan(rules, series, now, LEVELS, EPS)
+    if p is None:
+        return None
+    if not p.supported or p.arrays[0].size != index.size:
+        return False
+    seg_rank, seg_peak = kernel.reduce_sums(p, index.seg_starts, index.size,
+                                            n_ranks=len(LEVELS), threads=THREADS)
+    ranks = np.full(index.n, -1, dtype=np.int16)
+    peaks = np.full(index.n, np.nan, dtype=np.float64)
+    ranks[index.seg_comm] = seg_rank
+    met = seg_rank > 0
+    peaks[index.seg_comm[met]] = seg_peak[seg_rank[met], np.flatnonzero(met)]
+    ranks[~covered] = -1
+    return HazardResult(hazard, ranks, peaks, p.metrics)
 
 
 def evaluate_grid(rules_by_hazard: dict[Hazard, list[Rule]], series: dict[str, Series],
@@ -378,6 +408,12 @@ def evaluate_grid(rules_by_hazard: dict[Hazard, list[Rule]], series: dict[str, S
     covered = index.covered
     out = []
     for hazard, rules in rules_by_hazard.items():
+        if USE_KERNEL and index.seg_starts.size:
+            fast = _evaluate_kernel(hazard, rules, series, index, now, covered)
+            if fast is not False:
+                if fast is not None:
+                    out.append(fast)
+                continue
 
         def run(chunk: tuple[int, int, int, int], rules: list[Rule] = rules):
             lo, hi, _slo, _shi = chunk

@@ -121,8 +121,13 @@
     });
   }
 
+  var again = false;
+
   function flush() {
-    if (flushing) return flushing;
+    // A flush asked for while one runs (say the "online" event arriving while the sends of
+    // an offline attempt are still failing) must run again afterwards, not be dropped.
+    if (flushing) { again = true; return flushing; }
+    again = false;
     flushing = all(STORE).then(function (items) {
       var queue = items.filter(function (i) { return i.status !== "rejected"; })
         .sort(function (a, b) { return a.created - b.created; });
@@ -135,7 +140,11 @@
         });
       });
       return chain;
-    }).then(render, render).then(function () { flushing = null; }, function () { flushing = null; });
+    }).then(render, render).then(function () {
+      flushing = null;
+      if (again) return flush();
+      return null;
+    }, function () { flushing = null; });
     return flushing;
   }
 
@@ -213,15 +222,15 @@
     }
     var files = Array.prototype.slice.call(form.photos.files || []);
     var located = form.use_location.checked ? position() : Promise.resolve(null);
+    // Everything is read: clear the form now, not after the asynchronous store write, which
+    // would wipe whatever the officer has started entering for the next report meanwhile.
+    form.reset();
+    form.occurred_at.value = localNow();
     located.then(function (loc) {
       if (loc) data.location = loc;
       var item = { key: newKey(), data: data, photos: files, created: Date.now(), status: "waiting" };
-      return put(STORE, item);  // stored first: nothing is lost if the phone dies now
-    }).then(function () {
-      form.reset();
-      form.occurred_at.value = localNow();
-      return render();
-    }).then(flush);
+      return put(STORE, item);  // stored before any send: nothing is lost if the phone dies now
+    }).then(render).then(flush);
   }
 
   function ack(event) {
