@@ -8,7 +8,7 @@
  * and may use DisasterConsole.fetchJSON(url), .sendJSON(method, url, body), .escapeHtml(text),
  * .t({zh_CN, en}), .popup(title, rows), .viewParams(map) and .map (set once the map exists).
  *
- * Overlays sit in one layer control. Each is loaded when first shown, reloaded every
+ * Overlays sit in one layer control; those with `priority: true` load before the rest. Each is loaded when first shown, reloaded every
  * refreshSeconds while shown, and (reloadOnMove) after the view moves, so geometry can be
  * fetched for the current bounding box and simplified for the current zoom.
  * Pop-ups must carry escaped text only: build them with popup() (textContent) or escapeHtml().
@@ -18,6 +18,7 @@
 
   var overlays = [];
   var panels = [];
+  var started = false;  // true once every overlay and panel registered so far is installed
   var control = null;
   var statusEl = null;
   var config = {};
@@ -166,7 +167,7 @@
     var entry = {id: id, spec: spec, title: t(spec.title || id), seq: 0, loaded: false,
                  container: L.layerGroup()};
     overlays.push(entry);
-    if (control) { installOverlay(entry); }
+    if (control && started) { installOverlay(entry); }
     return entry.container;
   }
 
@@ -203,7 +204,7 @@
     }
     var entry = {id: id, spec: spec, title: t(spec.title || id), body: document.createElement('div')};
     panels.push(entry);
-    if (control) { installPanel(entry); }
+    if (control && started) { installPanel(entry); }
     return entry.body;
   }
 
@@ -227,8 +228,27 @@
     statusEl.className = 'console-status';
     statusEl.setAttribute('role', 'status');
     map.getContainer().appendChild(statusEl);
-    overlays.forEach(installOverlay);
-    panels.forEach(installPanel);
+    // Overlays marked `priority` (the boundaries and communities) load first; the other
+    // overlays and the panels start once those are drawn (or after 2 s), so that on a
+    // two-core server their requests do not delay the map a duty officer is waiting for.
+    var first = overlays.filter(function (e) { return e.spec.priority; });
+    var rest = overlays.filter(function (e) { return !e.spec.priority; });
+    var released = false;
+    function release() {
+      if (released) { return; }
+      released = true;
+      started = true;
+      rest.forEach(installOverlay);
+      panels.forEach(installPanel);
+    }
+    first.forEach(function (entry) {
+      entry.container.on('load', function () {
+        if (first.every(function (e) { return e.loaded || e.error || !shown(e); })) { release(); }
+      });
+    });
+    first.forEach(installOverlay);
+    if (!first.some(shown)) { release(); }
+    window.setTimeout(release, 2000);
   }
 
   /** Reload an overlay now (e.g. after a write changed what it shows). */

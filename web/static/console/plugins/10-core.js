@@ -39,6 +39,7 @@
 
   DC.addOverlay('areas', {
     title: {zh_CN: '县区与乡镇边界', en: 'County and township outlines'},
+    priority: true,
     refreshSeconds: 0,
     load: async function (map) {
       var p = pane(map, 'outlines', 420);
@@ -58,6 +59,7 @@
 
   DC.addOverlay('communities', {
     title: {zh_CN: '社区（村）预警等级', en: 'Communities by warning level'},
+    priority: true,
     refreshSeconds: 60,
     reloadOnMove: true,
     load: async function (map) {
