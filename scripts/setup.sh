@@ -34,5 +34,10 @@ PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e '.[test]'
+# pip's own notices go to a log; it is shown only when the installation fails.
+if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+       .venv/bin/python -m pip install -q -e '.[test]'; } > .venv/pip-install.log 2>&1; then
+  cat .venv/pip-install.log >&2
+  echo "installing the Python packages failed (log above, also in .venv/pip-install.log)" >&2
+  exit 1
+fi
