@@ -43,3 +43,18 @@ def try_advisory_lock(conn: Connection, key: int) -> bool:
     if backend_name(conn) == "spatialite":
         return True
     return bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+
+
+def still_connected(conn: Connection) -> bool:
+    """Whether a leader's connection (and so its session-level advisory lock) is alive.
+
+    On PostGIS a round trip tells; SQLite has no server to lose.
+    """
+    if backend_name(conn) == "spatialite":
+        return True
+    try:
+        conn.execute(text("SELECT 1"))
+        conn.commit()
+    except Exception:  # noqa: BLE001 - any failure means the lock may be gone
+        return False
+    return True

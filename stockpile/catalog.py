@@ -7,7 +7,6 @@ Items come from ``data/items.csv``; profiles start from :data:`DEFAULT_PROFILES`
 from __future__ import annotations
 
 import copy
-import csv
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +15,12 @@ from sqlalchemy.orm import Session
 
 from disaster import audit
 from disaster.access import Actor, Role, require_role
-from gis import datafiles
 from gis.types import utcnow
+from stockpile.depots import ITEMS_CSV, load_item_catalog
 from stockpile.dispatch_models import NeedsProfile
 from stockpile.errors import StockNotFound, StockValidationError
 from stockpile.models import Item
 
-ITEMS_CSV = datafiles.data_file("items.csv")
 PER = ("person_day", "person_week", "person", "household")
 APPLIES = ("evacuated", "needing_aid", "all")
 
@@ -88,50 +86,14 @@ DEFAULT_PROFILES: list[dict[str, Any]] = [
 ]
 
 
-def read_items_csv(path: Path = ITEMS_CSV) -> list[dict[str, Any]]:
-    """The item catalogue rows of ``path`` (``data/items.csv`` by default)."""
-    rows = []
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        for n, row in enumerate(csv.DictReader(fh), start=2):
-            try:
-                rows.append({
-                    "code": row["code"].strip(), "name": row["name"].strip(),
-                    "name_en": (row.get("name_en") or "").strip() or None,
-                    "unit": row["unit"].strip(), "category": row["category"].strip(),
-                    "countable": row["countable"].strip().lower() in ("true", "1", "yes"),
-                    "pack_size": int(row["pack_size"]) if row.get("pack_size") else None,
-                    "weight_kg": float(row["weight_kg"]) if row.get("weight_kg") else None,
-                    "volume_m3": float(row["volume_m3"]) if row.get("volume_m3") else None,
-                    "shelf_life_days": (int(row["shelf_life_days"])
-                                        if row.get("shelf_life_days") else None),
-                })
-            except (KeyError, ValueError) as exc:
-                raise StockValidationError(f"{path.name} row {n}: {exc}",
-                                           fields={f"{path.name}:{n}": [str(exc)]}) from None
-    return rows
-
-
 def ensure_items(session: Session, actor: Actor, path: Path = ITEMS_CSV) -> int:
-    """Create or update the catalogue from ``data/items.csv``; returns rows changed."""
-    require_role(actor, Role.ADMIN, action="editing the item catalogue")
-    existing = {i.code: i for i in session.scalars(select(Item))}
-    changed = 0
-    for row in read_items_csv(path):
-        item = existing.get(row["code"])
-        before = None
-        if item is None:
-            item = Item(**row)
-            session.add(item)
-        else:
-            before = {k: getattr(item, k) for k in row}
-            if before == row:
-                continue
-            for k, v in row.items():
-                setattr(item, k, v)
-        audit.record(session, actor, "item.save", "item", row["code"], before, row)
-        changed += 1
-    session.flush()
-    return changed
+    """Create or update the catalogue from ``data/items.csv``; returns rows changed.
+
+    The rows go through :func:`stockpile.depots.upsert_items`, the same validated, audited
+    upsert as ``disaster import``.
+    """
+    created, updated, _unchanged = load_item_catalog(session, actor, path)
+    return created + updated
 
 
 def items(session: Session) -> list[Item]:

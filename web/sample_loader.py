@@ -7,12 +7,9 @@ Demo users get a random password printed once, when they are created.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import multiprocessing
 import secrets
 import string
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,6 +22,8 @@ from disaster.areas import upsert_areas
 from disaster.audit import AuditEntry
 from disaster.communities import upsert_communities
 from disaster.hazards import upsert_hazard_zones
+from disaster.officers import upsert_officers
+from disaster.sample import DEFAULT_SEED, generate_sample
 from shelters.registry import upsert_shelters
 from stockpile.depots import load_item_catalog, upsert_depots, upsert_stock
 
@@ -40,45 +39,6 @@ def demo_password(length: int = 16) -> str:
             return password
 
 
-def _plain(record: Any) -> dict[str, Any]:
-    if isinstance(record, dict):
-        return dict(record)
-    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)}
-
-
-def _renamed(record: Any, **names: str) -> dict[str, Any]:
-    """A generator record in the shared format (``geom``/``point`` become ``geometry``…)."""
-    out = _plain(record)
-    for old, new in names.items():
-        if old in out and new not in out:
-            out[new] = out.pop(old)
-    return out
-
-
-def sample_records(data: Any) -> dict[str, list[dict[str, Any]]]:
-    """The generator's output as shared-format records per kind (TEAM_BRIEF record format)."""
-    officers = [_renamed(o) for o in data.officers]
-    assignments = getattr(data, "assignments", None)
-    if assignments is not None and officers and "primary" not in officers[0]:
-        by_officer: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for a in assignments:
-            a = _plain(a)
-            by_officer[a["officer_code"]][a["role"]].append(a["community_code"])
-        for o in officers:
-            o["primary"] = sorted(by_officer[o["code"]]["primary"])
-            o["backup"] = sorted(by_officer[o["code"]]["backup"])
-    return {
-        "areas": [_renamed(a, geom="geometry") for a in data.areas],
-        "communities": [_renamed(c, geom="geometry") for c in data.communities],
-        "hazard-zones": [_renamed(z, geom="geometry") for z in data.hazard_zones],
-        "shelters": [_renamed(s, point="geometry") for s in data.shelters],
-        "depots": [_renamed(d, point="geometry") for d in data.depots],
-        "stock": [_renamed(s, depot_code="depot", item_code="item") for s in data.stock],
-        "officers": officers,
-        "users": [_plain(u) for u in data.users],
-    }
-
-
 def _first_load_date(session: Session) -> dt.date | None:
     """The stock date of the first load: later loads regenerate the same lots."""
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == LOAD_ACTION)
@@ -88,36 +48,24 @@ def _first_load_date(session: Session) -> dt.date | None:
     return dt.date.fromisoformat(entry.after["as_of"])
 
 
+def sample_records(data: Any) -> dict[str, list[dict[str, Any]]]:
+    """The generator's records per import kind (they are already in the shared format)."""
+    return {
+        "areas": data.areas, "communities": data.communities,
+        "hazard-zones": data.hazard_zones, "shelters": data.shelters, "depots": data.depots,
+        "stock": data.stock, "officers": data.officers, "users": data.users,
+    }
+
+
 def generate_sample_data(seed: int | None = None, as_of: dt.date | None = None) -> Any:
-    """Run the generator in a fresh child process and return its :class:`SampleData`.
-
-    The generator uses rasterio, whose bundled GDAL crashes (SIGSEGV in
-    ``rasterio.features.shapes``) once SQLite has loaded the system ``mod_spatialite`` into
-    the process with global symbols; a child process keeps them apart.
-    """
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(1) as pool:
-        return pool.apply(_generate, (seed, as_of))
-
-
-def _generate(seed: int | None, as_of: dt.date | None) -> Any:
-    from disaster import sample
-
-    generate: Callable[..., Any] = getattr(sample, "generate_sample", None) or sample.generate
-    kwargs: dict[str, Any] = {"as_of": as_of}
-    if seed is not None:
-        kwargs["seed"] = seed
-    return generate(**kwargs)
+    """Generate the 宿州 sample (:func:`disaster.sample.generate_sample`)."""
+    return generate_sample(DEFAULT_SEED if seed is None else seed, as_of=as_of)
 
 
 def _upsert_officers(session: Session, actor: Actor,
                      records: Sequence[dict[str, Any]]) -> tuple[int, int, int]:
-    from disaster.officers import upsert_officers
-
     counts = upsert_officers(session, actor, records)
-    if isinstance(counts, dict):
-        return counts["created"], counts["updated"], counts["unchanged"]
-    return counts
+    return counts["created"], counts["updated"], counts["unchanged"]
 
 
 def _load_users(session: Session, actor: Actor,

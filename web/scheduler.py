@@ -19,12 +19,11 @@ from typing import Any
 from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from disaster import jobs
 from disaster.weather.models import WeatherSource
-from gis.db import is_sqlite
-from gis.spatial import try_advisory_lock
+from gis.spatial import still_connected, try_advisory_lock
 from web.runtime import Runtime
 
 log = logging.getLogger("disaster.scheduler")
@@ -144,13 +143,9 @@ def run(runtime: Runtime, *, stop: threading.Event | None = None, poll: float = 
         sched = start_in_process(runtime, speed=speed)
         try:
             while not stop.wait(poll):
-                if not is_sqlite(runtime.engine):
-                    try:
-                        conn.execute(text("SELECT 1"))
-                        conn.commit()
-                    except Exception:
-                        log.exception("lost the leader connection; stepping down")
-                        break
+                if not still_connected(conn):
+                    log.error("lost the leader connection; stepping down")
+                    break
         finally:
             sched.shutdown(wait=True)
             conn.close()

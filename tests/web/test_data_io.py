@@ -378,7 +378,7 @@ def test_zipped_gbk_shapefile_of_townships_is_imported(session: Session, tmp_pat
 
 @pytest.fixture(scope="module")
 def sample_data() -> object:
-    """The 宿州 sample, generated once (in a child process: see generate_sample_data)."""
+    """The 宿州 sample, generated once per test session."""
     from web.sample_loader import generate_sample_data
 
     return generate_sample_data(as_of=dt.date(2026, 11, 29))
