@@ -83,6 +83,18 @@ def test_bad_provider_and_time_give_one_line_errors(database_url):
     assert res.exit_code == 1 and "--now" in res.stderr
 
 
+def test_a_source_that_yields_nothing_readable_fails_the_command(database_url, tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["--database", database_url, "weather", "ingest", "scenario",
+                               "--source", "no-such-scenario", "--format", "json"])
+    assert res.exit_code == 1
+    assert "no-such-scenario" in res.stderr and res.stdout == ""
+    (tmp_path / "precip_mm_20260701T0100Z.tif").write_bytes(b"not a GeoTIFF")
+    res = runner.invoke(main, ["--database", database_url, "weather", "ingest", "grid-files",
+                               "--source", str(tmp_path)])
+    assert res.exit_code == 1 and "precip_mm_20260701T0100Z.tif" in res.stderr
+
+
 def test_demo_replays_the_scenario_through_the_scheduler_until_every_warning_ends(database_url):
     runtime = build_runtime(load_settings(database_url))
     start = dt.datetime(2025, 7, 10, 18, tzinfo=dt.UTC)

@@ -52,6 +52,11 @@ def ingest(obj: CliContext, provider: str, source: str, now_text: str | None, re
     now = _parse_now(now_text)
     with obj.session() as session:
         report, counts = ingest_and_evaluate(session, provider, source, now=now, replay=replay)
+    if report.errors and not (report.stored or report.revised or report.alerts or report.unchanged):
+        # Nothing could be read at all: a failed command, not a run with a bad file in it
+        # (the scheduler logs and carries on; a person at the command line needs exit 1).
+        raise DisasterValidationError(f"{provider} {source}: {report.errors[0]}",
+                                      fields={"source": [str(e) for e in report.errors]})
     for err in report.errors + report.gaps:
         click.echo(f"warning: {err}", err=True)
     data = dict(counts)
