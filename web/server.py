@@ -11,7 +11,13 @@ from waitress import serve as _waitress_serve
 
 
 def serve(app: Flask, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> None:
-    """Serve ``app`` until interrupted (waitress: pure Python, fine on Windows and Linux)."""
+    """Serve ``app`` until interrupted (waitress: pure Python, fine on Windows and Linux).
+
+    The map layers' geometry cache fills in the background as the server starts.
+    """
+    from web.api.geojson import warm_in_background
+
+    warm_in_background(app)
     _waitress_serve(app, host=host, port=port, threads=threads, ident="disaster",
                     clear_untrusted_proxy_headers=True)
 
@@ -29,7 +35,16 @@ class ServerThread:
         self.host = host
         self.port = int(self.server.effective_port)
         self.url = f"http://{host}:{self.port}"
-        self._thread = threading.Thread(target=self.server.run, name="waitress", daemon=True)
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="waitress", daemon=True)
+
+    def _run(self) -> None:
+        try:
+            self.server.run()
+        except OSError:
+            # Closing the socket under the select loop ends it with EBADF: that is the stop.
+            if not self._stopping:
+                raise
 
     def start(self) -> ServerThread:
         self._thread.start()
@@ -37,6 +52,7 @@ class ServerThread:
 
     def stop(self) -> None:
         """Finish the requests in hand, then close the socket and end the loop."""
+        self._stopping = True
         self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=10)
         self.server.close()
         self._thread.join(timeout=10)

@@ -98,6 +98,16 @@ def test_coverage_matches_the_contract_shape(api):
     assert sorted(f["properties"]["code"] for f in outlines["features"]) == data["uncovered"]
 
 
+def test_uncovered_outlines_follow_the_console_view(api):
+    everywhere = api("GET", "/api/v1/officers/uncovered?zoom=12&bbox=100,20,130,40").json
+    assert len(everywhere["features"]) == len(api("GET", "/api/v1/officers/coverage")
+                                              .json["uncovered"])
+    elsewhere = api("GET", "/api/v1/officers/uncovered?bbox=80,20,81,21").json
+    assert elsewhere["features"] == []
+    bad = api("GET", "/api/v1/officers/uncovered?bbox=1,2,3")
+    assert bad.status_code == 422 and "bbox" in bad.json["error"]["fields"]
+
+
 def test_events_rollup_and_csv(api):
     created = api("POST", "/api/v1/events", who="duty",
                   json={"hazard": "rainstorm", "name": "7·10 暴雨", "area_codes": ["341302"]})

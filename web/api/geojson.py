@@ -10,21 +10,24 @@ fresh, so names, populations and warning levels are never stale.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import shapely
-from flask import Response, current_app, request
+from flask import Flask, Response, current_app, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from gis.errors import ValidationError
+
+log = logging.getLogger(__name__)
 
 TTL = 120.0
 MAX_ZOOM = 20
@@ -45,32 +48,83 @@ class Layer:
 
 
 class GeometryCache:
-    """Per-process cache of table geometries (thread-safe; one per app)."""
+    """Per-process cache of table geometries (thread-safe; one per app).
 
-    def __init__(self) -> None:
+    Parameters
+    ----------
+    sessions
+        A session factory for refreshing a layer in the background; without one a layer
+        past its ``TTL`` is re-read in the request that finds it so.
+    """
+
+    def __init__(self, sessions: Callable[[], Session] | None = None) -> None:
         self._layers: dict[str, Layer] = {}
         self._lock = threading.Lock()
+        self._sessions = sessions
+        self._refreshing: set[str] = set()
 
     def layer(self, session: Session, model: Any) -> Layer:
         """The current :class:`Layer` of ``model``.
 
         The signature (row count, highest id: two index reads) is checked on every call, so
-        added or deleted rows show at once; geometry edited in place shows within ``TTL``.
+        added or deleted rows show at once. Geometry edited in place shows within ``TTL``:
+        a layer past it is still served while a background thread re-reads it, so that no
+        request (a console waiting to draw 20,000 polygons) waits for the re-read.
         """
         name = model.__tablename__
-        now = time.monotonic()
-        signature = tuple(session.execute(select(func.count(model.id), func.max(model.id))).one())
+        signature = self._signature(session, model)
         with self._lock:
             cached = self._layers.get(name)
-        if cached is not None and cached.signature == signature and now - cached.loaded_at < TTL:
+        if cached is not None and cached.signature == signature:
+            if time.monotonic() - cached.loaded_at >= TTL:
+                if self._sessions is None:
+                    return self._load(session, model, signature)
+                self._refresh_in_background(model)
             return cached
+        return self._load(session, model, signature)
+
+    @staticmethod
+    def _signature(session: Session, model: Any) -> tuple:
+        return tuple(session.execute(select(func.count(model.id), func.max(model.id))).one())
+
+    def _load(self, session: Session, model: Any, signature: tuple) -> Layer:
+        now = time.monotonic()
         rows = session.execute(select(model.id, model.geom).where(model.geom.is_not(None))).all()
         ids = np.array([r[0] for r in rows], dtype=np.int64)
         geoms = shapely.from_wkb([_wkb(r[1]) for r in rows]) if rows else np.empty(0, object)
         bounds = shapely.bounds(geoms) if rows else np.empty((0, 4))
         layer = Layer(signature, now, ids, geoms, bounds)
         with self._lock:
-            self._layers[name] = layer
+            self._layers[model.__tablename__] = layer
+        return layer
+
+    def _refresh_in_background(self, model: Any) -> None:
+        name = model.__tablename__
+        with self._lock:
+            if name in self._refreshing:
+                return
+            self._refreshing.add(name)
+
+        def refresh() -> None:
+            try:
+                assert self._sessions is not None
+                with self._sessions() as session:
+                    self._load(session, model, self._signature(session, model))
+            except Exception:
+                # The stale layer stays in place; the next request past the TTL retries.
+                log.exception("refreshing the %s geometry cache failed", name)
+            finally:
+                with self._lock:
+                    self._refreshing.discard(name)
+
+        threading.Thread(target=refresh, name=f"geometry-cache-{name}", daemon=True).start()
+
+    def warm(self, session: Session, model: Any, zooms: Iterable[int] = ()) -> Layer:
+        """Load ``model``'s layer and its GeoJSON texts simplified for ``zooms`` now."""
+        layer = self.layer(session, model)
+        everything = np.arange(len(layer.ids))
+        for zoom in zooms:
+            geometry_texts(layer, everything, zoom_tolerance(zoom))
         return layer
 
     def clear(self) -> None:
@@ -88,7 +142,41 @@ def _wkb(element: Any) -> bytes | str | None:
 
 def cache() -> GeometryCache:
     """The app's geometry cache."""
-    return current_app.extensions.setdefault("geometry_cache", GeometryCache())
+    found = current_app.extensions.get("geometry_cache")
+    if found is None:
+        sessions = current_app.extensions["disaster_runtime"].sessions
+        found = current_app.extensions.setdefault("geometry_cache", GeometryCache(sessions))
+    return found
+
+
+# The zoom levels a console opens at: a county (about 9–10) to a province (about 6–7) on
+# screens from a laptop to a wall display.
+WARM_ZOOMS = (6, 7, 8, 9, 10)
+
+
+def warm_in_background(app: Flask, zooms: Iterable[int] = WARM_ZOOMS) -> threading.Thread:
+    """Fill the geometry cache of outlines and communities in a daemon thread.
+
+    A server calls this as it starts, so that the first console to open does not wait for
+    20,000 polygons to be read and simplified (about 1.5 s on two cores).
+    """
+    from disaster.areas import Area
+    from disaster.communities import Community
+
+    def warm() -> None:
+        try:
+            with app.app_context():
+                geometry_cache = cache()
+                with app.extensions["disaster_runtime"].sessions() as session:
+                    geometry_cache.warm(session, Area, zooms)
+                    geometry_cache.warm(session, Community, zooms)
+        except Exception:
+            # A cold cache is only slower, never wrong: log and let requests fill it.
+            log.exception("warming the geometry cache failed")
+
+    thread = threading.Thread(target=warm, name="geometry-cache-warm", daemon=True)
+    thread.start()
+    return thread
 
 
 def parse_bbox(value: str | None) -> tuple[float, float, float, float] | None:

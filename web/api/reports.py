@@ -270,9 +270,13 @@ def uncovered():  # type: ignore[no-untyped-def]
       summary: Uncovered communities as GeoJSON
       parameters:
         - {name: zoom, in: query, schema: {type: integer}}
+        - {name: bbox, in: query, schema: {type: string}, description: "west,south,east,north"}
       responses:
         200: {description: "GeoJSON FeatureCollection; properties code, name, township_code, without_backup"}
+        422: {description: "bad bbox or zoom"}
     """
+    bbox = geojson.parse_bbox(request.args.get("bbox"))
+    tolerance = geojson.tolerance_from_request()
     db = session()
     data = officers_svc.coverage(db)
     codes = set(data["uncovered"])
@@ -284,9 +288,8 @@ def uncovered():  # type: ignore[no-untyped-def]
             if code in codes:
                 props[cid] = {"code": code, "name": name, "township_code": township,
                               "without_backup": code in no_backup}
-    tolerance = geojson.tolerance_from_request()
     layer = geojson.cache().layer(db, Community)
-    return geojson.feature_collection(layer, geojson.select_ids(layer, None, props), tolerance,
+    return geojson.feature_collection(layer, geojson.select_ids(layer, bbox, props), tolerance,
                                       props)
 
 

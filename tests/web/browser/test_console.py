@@ -60,13 +60,21 @@ def signed_in(server, browser) -> dict:  # type: ignore[no-untyped-def]
     return state
 
 
+def open_console(browser, signed_in, init_script: str | None = None):  # type: ignore[no-untyped-def]
+    """A new signed-in browser context and page (``init_script`` runs before the page's)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN",
+                                  storage_state=signed_in)
+    page = context.new_page()
+    if init_script:
+        page.add_init_script(init_script)
+    return context, page
+
+
 @pytest.fixture
 def console(server, browser, signed_in):  # type: ignore[no-untyped-def]
     """A signed-in console page whose requests and dialogs are recorded."""
     base, data = server
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN",
-                                  storage_state=signed_in)
-    page = context.new_page()
+    context, page = open_console(browser, signed_in)
     page.requests = []  # type: ignore[attr-defined]
     page.dialogs = []  # type: ignore[attr-defined]
     page.on("request", lambda request: page.requests.append(request.url))
@@ -149,3 +157,88 @@ def test_console_speaks_english_when_switched(console):
     page.wait_for_function(f"document.querySelectorAll('{COMMUNITY_PATHS}').length >= {N_COMMUNITIES}")
     assert overlay_checkbox(page, "Communities by warning level").count() == 1
     assert page.locator(".brand").inner_text() == "Disaster early warning and relief"
+
+
+# The province-scale path: above a threshold (4,000) communities are drawn on one canvas by
+# DisasterConsole.polygonLayer instead of an SVG element each. A threshold of 0 puts the
+# small test set on that path.
+CANVAS_LAYER = """() => {
+    const entry = window.DisasterConsole.overlays.find(o => o.id === 'communities');
+    let found = null;
+    entry.container.eachLayer(l => { if (l.featureCount) { found = l; } });
+    return found;
+}"""
+
+
+@pytest.fixture
+def canvas_console(server, browser, signed_in):  # type: ignore[no-untyped-def]
+    base, data = server
+    context, page = open_console(browser, signed_in, "window.DISASTER_CANVAS_THRESHOLD = 0;")
+    page.dialogs = []  # type: ignore[attr-defined]
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(base + "/")
+    page.wait_for_function(f"(() => {{ const l = ({CANVAS_LAYER})(); "
+                           f"return l && l.featureCount() >= {N_COMMUNITIES}; }})()")
+    page.wait_for_timeout(100)  # two animation frames: the canvas is painted
+    try:
+        yield page, base, data
+    finally:
+        context.close()
+
+
+def pixel_at(page, lat: float, lon: float) -> list[int]:  # type: ignore[no-untyped-def]
+    """RGBA of the communities canvas under a lat/lon (device pixels)."""
+    return page.evaluate(f"""() => {{
+        const layer = ({CANVAS_LAYER})();
+        const map = window.DisasterConsole.map;
+        const canvas = layer._container;
+        const p = map.latLngToContainerPoint([{lat}, {lon}]);
+        const box = canvas.getBoundingClientRect(), mbox = map.getContainer().getBoundingClientRect();
+        const scale = canvas.width / box.width;
+        const x = Math.round((p.x + mbox.left - box.left) * scale);
+        const y = Math.round((p.y + mbox.top - box.top) * scale);
+        return Array.from(canvas.getContext('2d').getImageData(x, y, 1, 1).data);
+    }}""")
+
+
+def test_many_communities_are_painted_on_one_canvas(canvas_console, backend_name):
+    page, _base, _data = canvas_console
+    assert page.locator(COMMUNITY_PATHS).count() == 0  # no SVG element per polygon
+    assert page.locator(".leaflet-communities-pane canvas").count() == 1
+    assert page.evaluate(f"({CANVAS_LAYER})().featureCount()") == N_COMMUNITIES
+    # Inside a community: its fill and stroke are painted; far outside the data: nothing.
+    assert pixel_at(page, 33.55, 116.85)[3] > 0
+    assert pixel_at(page, 33.35, 116.60)[3] == 0
+    shot(page, f"canvas-{backend_name}")
+
+
+def test_canvas_popup_shows_stored_html_as_text(canvas_console, backend_name):
+    page, _base, _data = canvas_console
+    # The uncovered-communities outlines (a canvas above) would answer the click first.
+    overlay_checkbox(page, "无信息员的社区（村）").uncheck()
+    point = page.evaluate("""() => {
+        const map = window.DisasterConsole.map;
+        const p = map.latLngToContainerPoint([33.51, 116.81]);
+        const box = map.getContainer().getBoundingClientRect();
+        return {x: box.left + p.x, y: box.top + p.y};
+    }""")
+    page.mouse.click(point["x"], point["y"])
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert popup.locator(".popup-title").inner_text() == XSS_NAME
+    assert "人口" in popup.inner_text()  # the community's own pop-up
+    assert popup.locator("img").count() == 0
+    page.wait_for_timeout(200)
+    assert page.dialogs == []
+    shot(page, f"canvas-popup-{backend_name}")
+
+
+def test_canvas_layer_redraws_when_the_map_zooms(canvas_console):
+    page, _base, _data = canvas_console
+    page.evaluate("window.DisasterConsole.map.setView([33.55, 116.85], 13, {animate: false})")
+    # Reloaded for the new view (bbox and zoom), then painted again at the new scale.
+    page.wait_for_function(f"(() => {{ const l = ({CANVAS_LAYER})(); "
+                           f"return l && l.featureCount() < {N_COMMUNITIES}; }})()")
+    page.wait_for_timeout(100)
+    assert pixel_at(page, 33.55, 116.85)[3] > 0
+    assert page.evaluate(f"({CANVAS_LAYER})().featureAt(L.latLng(33.55, 116.85)) !== null")

@@ -6,7 +6,8 @@
  *                                   visible, reloadOnMove})
  *   DisasterConsole.addPanel(id, {title, render: async (element) => void, refreshSeconds})
  * and may use DisasterConsole.fetchJSON(url), .sendJSON(method, url, body), .escapeHtml(text),
- * .t({zh_CN, en}), .popup(title, rows), .viewParams(map) and .map (set once the map exists).
+ * .t({zh_CN, en}), .popup(title, rows), .viewParams(map), .polygonLayer(geojson, options) (one
+ * canvas for very many polygons, see .manyPolygons(n)) and .map (set once the map exists).
  *
  * Overlays sit in one layer control; those with `priority: true` load before the rest. Each is loaded when first shown, reloaded every
  * refreshSeconds while shown, and (reloadOnMove) after the view moves, so geometry can be
@@ -251,6 +252,281 @@
     window.setTimeout(release, 2000);
   }
 
+  /*
+   * polygonLayer: tens of thousands of polygons on one canvas.
+   *
+   * L.geoJSON makes one Leaflet layer per feature (a LatLng object per vertex, a fill and a
+   * stroke call per polygon), which for a province's 20,000 communities costs most of a
+   * second before anything shows. This layer keeps the rings in flat typed arrays in Web
+   * Mercator metres, draws the polygons of one fill style in paths of a few dozen (no Leaflet
+   * object per polygon), and finds the clicked feature by bounding box then ray
+   * casting. It is a canvas renderer of its own, so it pans, zooms (animated) and resizes
+   * with the map like any Leaflet vector layer.
+   */
+  var EARTH_RADIUS = 6378137;
+  var MAX_LATITUDE = 85.0511287798;
+
+  function mercator(lng, lat, out, at) {
+    var d = Math.PI / 180;
+    var sin = Math.sin(Math.max(Math.min(MAX_LATITUDE, lat), -MAX_LATITUDE) * d);
+    out[at] = EARTH_RADIUS * lng * d;
+    out[at + 1] = EARTH_RADIUS * Math.log((1 + sin) / (1 - sin)) / 2;
+  }
+
+  /** Flatten the Polygon and MultiPolygon features of a FeatureCollection into arrays. */
+  function flattenPolygons(collection) {
+    var features = [];
+    var rings = [];  // [feature index, ring as [[lng, lat], ...]]
+    var vertices = 0;
+    (collection.features || []).forEach(function (f) {
+      var g = f && f.geometry;
+      if (!g) { return; }
+      var polygons = g.type === 'Polygon' ? [g.coordinates]
+        : g.type === 'MultiPolygon' ? g.coordinates : [];
+      if (!polygons.length) { return; }
+      var index = features.length;
+      features.push(f);
+      polygons.forEach(function (polygon) {
+        polygon.forEach(function (ring) {
+          if (ring.length >= 3) { rings.push([index, ring]); vertices += ring.length; }
+        });
+      });
+    });
+    var xy = new Float64Array(vertices * 2);
+    var ringStart = new Int32Array(rings.length + 1);
+    var firstRing = new Int32Array(features.length + 1);
+    var bbox = new Float64Array(features.length * 4);
+    for (var b = 0; b < features.length; b++) {
+      bbox[4 * b] = bbox[4 * b + 1] = Infinity;
+      bbox[4 * b + 2] = bbox[4 * b + 3] = -Infinity;
+    }
+    var at = 0;
+    var feature = -1;
+    for (var r = 0; r < rings.length; r++) {
+      var owner = rings[r][0];
+      var ring = rings[r][1];
+      while (feature < owner) { firstRing[++feature] = r; }
+      ringStart[r] = at / 2;
+      for (var i = 0; i < ring.length; i++) {
+        mercator(ring[i][0], ring[i][1], xy, at);
+        var k = 4 * owner;
+        if (xy[at] < bbox[k]) { bbox[k] = xy[at]; }
+        if (xy[at + 1] < bbox[k + 1]) { bbox[k + 1] = xy[at + 1]; }
+        if (xy[at] > bbox[k + 2]) { bbox[k + 2] = xy[at]; }
+        if (xy[at + 1] > bbox[k + 3]) { bbox[k + 3] = xy[at + 1]; }
+        at += 2;
+      }
+    }
+    while (feature < features.length) { firstRing[++feature] = rings.length; }
+    ringStart[rings.length] = at / 2;
+    return {features: features, xy: xy, ringStart: ringStart, firstRing: firstRing, bbox: bbox};
+  }
+
+  function insideRings(data, f, mx, my) {
+    // Even-odd rule over all rings of the feature: holes count as outside.
+    var inside = false;
+    var xy = data.xy;
+    for (var r = data.firstRing[f]; r < data.firstRing[f + 1]; r++) {
+      var start = data.ringStart[r];
+      var end = data.ringStart[r + 1];
+      for (var i = start, j = end - 1; i < end; j = i++) {
+        var xi = xy[2 * i], yi = xy[2 * i + 1], xj = xy[2 * j], yj = xy[2 * j + 1];
+        if ((yi > my) !== (yj > my) && mx < (xj - xi) * (my - yi) / (yj - yi) + xi) {
+          inside = !inside;
+        }
+      }
+    }
+    return inside;
+  }
+
+  // Every polygon canvas on the map: the topmost canvas receives the pointer events of all
+  // of them, so it asks each (top pane first) for the feature under the pointer.
+  var activeCanvases = [];
+
+  function paneOrder(layer) {
+    return parseInt(layer.getPane().style.zIndex, 10) || 0;
+  }
+
+  function hitAt(map, latlng) {
+    var layers = activeCanvases.filter(function (c) { return c._map === map; })
+      .sort(function (a, b) { return paneOrder(b) - paneOrder(a); });
+    for (var i = 0; i < layers.length; i++) {
+      var feature = layers[i].featureAt(latlng);
+      if (feature) { return {layer: layers[i], feature: feature}; }
+    }
+    return null;
+  }
+
+  var PolygonCanvas = L.Canvas.extend({
+    initialize: function (collection, options) {
+      L.Canvas.prototype.initialize.call(this, options);
+      this._data = flattenPolygons(collection);
+      var styleOf = this.options.style || function () { return {}; };
+      var groups = {};
+      this._groups = [];
+      for (var f = 0; f < this._data.features.length; f++) {
+        var s = styleOf(this._data.features[f]) || {};
+        var fillColor = s.fillColor || '#9aa5ad';
+        var fillOpacity = s.fillOpacity === undefined ? 0.2 : s.fillOpacity;
+        var key = fillColor + '|' + fillOpacity;
+        if (!groups[key]) {
+          groups[key] = {fillColor: fillColor, fillOpacity: fillOpacity, members: []};
+          this._groups.push(groups[key]);
+        }
+        groups[key].members.push(f);
+      }
+    },
+
+    /** How many features the layer holds. */
+    featureCount: function () { return this._data.features.length; },
+
+    /** The GeoJSON feature under a lat/lng, or null (the last drawn wins, as on screen). */
+    featureAt: function (latlng) {
+      var p = [0, 0];
+      mercator(latlng.lng, latlng.lat, p, 0);
+      var data = this._data;
+      for (var f = data.features.length - 1; f >= 0; f--) {
+        var k = 4 * f;
+        if (p[0] < data.bbox[k] || p[0] > data.bbox[k + 2] ||
+            p[1] < data.bbox[k + 1] || p[1] > data.bbox[k + 3]) { continue; }
+        if (insideRings(data, f, p[0], p[1])) { return data.features[f]; }
+      }
+      return null;
+    },
+
+    onAdd: function () {
+      // The renderer listens to its own 'update' only after the first _update(): draw once.
+      L.Renderer.prototype.onAdd.call(this);
+      activeCanvases.push(this);
+      this._drawAll();
+    },
+
+    onRemove: function () {
+      activeCanvases = activeCanvases.filter(function (c) { return c !== this; }, this);
+      L.Canvas.prototype.onRemove.call(this);
+    },
+
+    _onZoomEnd: function () {},  // nothing projected per feature: the next draw projects
+    _draw: function () { this._drawAll(); },
+    _redraw: function () { this._redrawRequest = null; this._drawAll(); },
+
+    _updatePaths: function () {
+      if (this._postponeUpdatePaths) { return; }
+      this._drawAll();
+    },
+
+    _drawAll: function () {
+      var map = this._map;
+      if (!map || !this._ctx || !this._bounds) { return; }
+      var ctx = this._ctx;
+      var bounds = this._bounds;
+      var size = bounds.getSize();
+      ctx.clearRect(bounds.min.x, bounds.min.y, size.x, size.y);
+      // Layer point = k * mercator + c (the CRS transformation is linear per zoom).
+      var crs = map.options.crs;
+      var scale = crs.scale(map.getZoom());
+      var o = crs.transformation.transform(L.point(0, 0), scale);
+      var u = crs.transformation.transform(L.point(1, 1), scale);
+      var origin = map.getPixelOrigin();
+      var kx = u.x - o.x, ky = u.y - o.y, cx = o.x - origin.x, cy = o.y - origin.y;
+      var data = this._data;
+      var xy = data.xy;
+      var minX = bounds.min.x, minY = bounds.min.y, maxX = bounds.max.x, maxY = bounds.max.y;
+      var stroke = this.options.stroke || {};
+      var visible = [];
+      // A few dozen polygons per path: Chromium's path cost grows faster than linearly in
+      // its number of sub-paths (20,000 rings in one path take seconds, in chunks of 25
+      // they take milliseconds), while one call per polygon pays the call overhead.
+      var CHUNK = 25;
+      var paint = function (members, draw) {
+        for (var c = 0; c < members.length; c += CHUNK) {
+          ctx.beginPath();
+          for (var m = c; m < Math.min(members.length, c + CHUNK); m++) {
+            var f = members[m];
+            for (var r = data.firstRing[f]; r < data.firstRing[f + 1]; r++) {
+              var start = data.ringStart[r], end = data.ringStart[r + 1];
+              ctx.moveTo(kx * xy[2 * start] + cx, ky * xy[2 * start + 1] + cy);
+              for (var i = start + 1; i < end; i++) {
+                ctx.lineTo(kx * xy[2 * i] + cx, ky * xy[2 * i + 1] + cy);
+              }
+              ctx.closePath();
+            }
+          }
+          draw();
+        }
+      };
+      this._groups.forEach(function (group) {
+        var members = group.members.filter(function (f) {
+          // Cull what lies outside the canvas (ky is negative: north is up).
+          var k = 4 * f;
+          return !(kx * data.bbox[k + 2] + cx < minX || kx * data.bbox[k] + cx > maxX ||
+                   ky * data.bbox[k + 1] + cy < minY || ky * data.bbox[k + 3] + cy > maxY);
+        });
+        if (!members.length) { return; }
+        ctx.globalAlpha = group.fillOpacity;
+        ctx.fillStyle = group.fillColor;
+        paint(members, function () { ctx.fill('evenodd'); });
+        visible.push(members);
+      });
+      if (stroke.weight !== 0 && visible.length) {
+        ctx.globalAlpha = stroke.opacity === undefined ? 1 : stroke.opacity;
+        ctx.strokeStyle = stroke.color || '#6b7680';
+        ctx.lineWidth = stroke.weight || 0.6;
+        ctx.lineJoin = 'round';
+        ctx.setLineDash(stroke.dashArray || []);
+        paint([].concat.apply([], visible), function () { ctx.stroke(); });
+        ctx.setLineDash([]);
+      }
+      ctx.globalAlpha = 1;
+      this.fire('drawn');
+    },
+
+    _onClick: function (e) {
+      var map = this._map;
+      // The map sees the event as a click on itself (pre-click closes an open pop-up) ...
+      this._fireEvent(false, e);
+      if (e.type !== 'click' || (map.dragging && map.dragging.moved())) { return; }
+      // ... then the layer whose feature is under the pointer, if any, gets it.
+      var latlng = map.mouseEventToLatLng(e);
+      var hit = hitAt(map, latlng);
+      if (hit && hit.layer.options.onClick) { hit.layer.options.onClick(hit.feature, latlng); }
+    },
+
+    _handleMouseHover: function (e) {
+      if (this._mouseHoverThrottled) { return; }
+      var over = !!hitAt(this._map, this._map.mouseEventToLatLng(e));
+      L.DomUtil[over ? 'addClass' : 'removeClass'](this._container, 'leaflet-interactive');
+      this._fireEvent(false, e);
+      this._mouseHoverThrottled = true;
+      var self = this;
+      window.setTimeout(function () { self._mouseHoverThrottled = false; }, 32);
+    },
+
+    _handleMouseOut: function () {
+      L.DomUtil.removeClass(this._container, 'leaflet-interactive');
+    }
+  });
+
+  /**
+   * A canvas layer for very many polygons (see PolygonCanvas above).
+   * options: pane, style(feature) -> {fillColor, fillOpacity}, stroke {color, weight,
+   * opacity, dashArray}, onClick(feature, latlng).
+   */
+  function polygonLayer(collection, options) {
+    return new PolygonCanvas(collection, options);
+  }
+
+  // Above this many polygons a layer should use polygonLayer: one canvas draws far faster
+  // than an SVG element per polygon, while below it SVG keeps each polygon an element of
+  // the page. window.DISASTER_CANVAS_THRESHOLD overrides it (the browser tests set 0).
+  var CANVAS_THRESHOLD = 4000;
+
+  /** Whether ``n`` polygons are better drawn by polygonLayer than by L.geoJSON. */
+  function manyPolygons(n) {
+    var limit = window.DISASTER_CANVAS_THRESHOLD;
+    return n > (typeof limit === 'number' ? limit : CANVAS_THRESHOLD);
+  }
+
   /** Reload an overlay now (e.g. after a write changed what it shows). */
   function reload(id) {
     overlays.forEach(function (entry) {
@@ -267,6 +543,8 @@
     sendJSON: sendJSON,
     escapeHtml: escapeHtml,
     popup: popup,
+    polygonLayer: polygonLayer,
+    manyPolygons: manyPolygons,
     t: t,
     viewParams: viewParams,
     reload: reload,

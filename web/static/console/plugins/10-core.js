@@ -26,8 +26,6 @@
                         full: {zh_CN: '已满', en: 'Full'}, closed: {zh_CN: '关闭', en: 'Closed'}};
   var DEPOT_LEVELS = {city: {zh_CN: '市级', en: 'City'}, county: {zh_CN: '县级', en: 'County'},
                       township: {zh_CN: '乡镇级', en: 'Township'}};
-  // Above this many polygons, Canvas draws far faster than one SVG element per polygon.
-  var CANVAS_THRESHOLD = 4000;
 
   function label(table, key) { return table[key] ? t(table[key]) : (key || ''); }
   function num(v) { return v === null || v === undefined ? '' : Number(v).toLocaleString(); }
@@ -65,28 +63,37 @@
     load: async function (map) {
       var data = await DC.fetchJSON('/api/v1/communities?' + DC.viewParams(map));
       var p = pane(map, 'communities', 400);
-      var renderer = data.features.length > CANVAS_THRESHOLD ? L.canvas({pane: p}) : L.svg({pane: p});
-      var layer = L.geoJSON(data, {
-        pane: p,
-        renderer: renderer,
-        style: function (f) {
-          var level = f.properties.warning_level;
-          return {color: '#6b7680', weight: 0.6, fillOpacity: level ? 0.65 : 0.12,
-                  fillColor: LEVEL_COLOURS[level] || '#9aa5ad'};
-        }
-      });
-      // One click handler for the whole layer instead of a pop-up bound to each of maybe
-      // tens of thousands of polygons.
-      layer.on('click', function (e) {
-        var pr = e.layer.feature.properties;
-        L.popup().setLatLng(e.latlng).setContent(DC.popup(pr.name, [
+      var fill = function (f) {
+        var level = f.properties.warning_level;
+        return {fillOpacity: level ? 0.65 : 0.12, fillColor: LEVEL_COLOURS[level] || '#9aa5ad'};
+      };
+      var open = function (pr, latlng) {
+        L.popup().setLatLng(latlng).setContent(DC.popup(pr.name, [
           [t({zh_CN: '代码', en: 'Code'}), pr.code],
           [t({zh_CN: '人口', en: 'Population'}), num(pr.population)],
           [t({zh_CN: '户数', en: 'Households'}), num(pr.households)],
           [t({zh_CN: '预警', en: 'Warning'}),
            pr.warning_level ? label(LEVEL_NAMES, pr.warning_level) : t({zh_CN: '无', en: 'None'})]
         ])).openOn(map);
+      };
+      if (DC.manyPolygons(data.features.length)) {
+        return DC.polygonLayer(data, {
+          pane: p, style: fill, stroke: {color: '#6b7680', weight: 0.6},
+          onClick: function (f, latlng) { open(f.properties, latlng); }
+        });
+      }
+      var layer = L.geoJSON(data, {
+        pane: p,
+        renderer: L.svg({pane: p}),
+        style: function (f) {
+          var s = fill(f);
+          s.color = '#6b7680';
+          s.weight = 0.6;
+          return s;
+        }
       });
+      // One click handler for the whole layer instead of a pop-up bound to each polygon.
+      layer.on('click', function (e) { open(e.layer.feature.properties, e.latlng); });
       return layer;
     }
   });

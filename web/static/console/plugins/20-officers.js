@@ -37,26 +37,34 @@
   DC.addOverlay('uncovered-communities', {
     title: {zh_CN: '无信息员的社区（村）', en: 'Communities without an officer'},
     refreshSeconds: 300,
+    reloadOnMove: true,
     load: async function (map) {
       if (!map.getPane('uncovered')) { map.createPane('uncovered').style.zIndex = 460; }
-      var data = await DC.fetchJSON('/api/v1/officers/uncovered?zoom=' + map.getZoom());
-      return L.geoJSON(data, {
+      var data = await DC.fetchJSON('/api/v1/officers/uncovered?' + DC.viewParams(map));
+      var open = function (p, latlng) {
+        L.popup().setLatLng(latlng).setContent(DC.popup(p.name, [
+          [t({zh_CN: '代码', en: 'Code'}), p.code],
+          [t({zh_CN: '状态', en: 'Status'}),
+           t({zh_CN: '无主岗信息员', en: 'No primary officer'}) +
+           (p.without_backup ? t({zh_CN: '，无B岗', en: ', no backup'}) : '')]
+        ])).openOn(map);
+      };
+      if (DC.manyPolygons(data.features.length)) {
+        return DC.polygonLayer(data, {
+          pane: 'uncovered',
+          style: function () { return {fillColor: '#8e24aa', fillOpacity: 0.05}; },
+          stroke: {color: '#8e24aa', weight: 3, dashArray: [6, 4]},
+          onClick: function (f, latlng) { open(f.properties, latlng); }
+        });
+      }
+      var layer = L.geoJSON(data, {
         pane: 'uncovered',
         style: function () {
           return {color: '#8e24aa', weight: 3, dashArray: '6 4', fill: true, fillOpacity: 0.05};
-        },
-        onEachFeature: function (feature, layer) {
-          var p = feature.properties;
-          layer.bindPopup(function () {
-            return DC.popup(p.name, [
-              [t({zh_CN: '代码', en: 'Code'}), p.code],
-              [t({zh_CN: '状态', en: 'Status'}),
-               t({zh_CN: '无主岗信息员', en: 'No primary officer'}) +
-               (p.without_backup ? t({zh_CN: '，无B岗', en: ', no backup'}) : '')]
-            ]);
-          });
         }
       });
+      layer.on('click', function (e) { open(e.layer.feature.properties, e.latlng); });
+      return layer;
     }
   });
 
