@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from disaster import audit
 from disaster.access import Actor, Role, require_role
@@ -29,6 +29,9 @@ MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 _hasher = PasswordHasher()  # argon2id, a deliberately slow, memory-hard hash
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,80}$")
+# Loose on purpose: the mail server and the SMS gateway are the judges; this catches typos.
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 -]{4,30}$")
 
 
 class User(Base):
@@ -107,7 +110,8 @@ def get_user(session: Session, username: str) -> User:
 
 def snapshot(user: User) -> dict:
     return {"username": user.username, "role": user.role.value, "active": user.active,
-            "scopes": sorted(s.code for s in user.scopes)}
+            "scopes": sorted(s.code for s in user.scopes), "email": user.email,
+            "phone": user.phone}
 
 
 def add_user(session: Session, actor: Actor, username: str, role: Role | str,
@@ -116,10 +120,13 @@ def add_user(session: Session, actor: Actor, username: str, role: Role | str,
              phone: str | None = None, update: bool = False) -> User:
     """Create (or with ``update``, change) a user; administrators only.
 
+    ``email`` and ``phone`` are optional; notifications to the user (stock warnings…) go
+    there by e-mail and SMS besides the in-app inbox.
+
     Raises
     ------
     DisasterValidationError
-        Bad username, unknown role or weak password.
+        Bad username, unknown role, malformed e-mail or phone, or weak password.
     DisasterConflict
         The username exists and ``update`` is false.
     """
@@ -131,6 +138,12 @@ def add_user(session: Session, actor: Actor, username: str, role: Role | str,
         role = Role(role)
     except ValueError:
         fields["role"] = [f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}"]
+    email = (email or "").strip() or None
+    phone = (phone or "").strip() or None
+    if email is not None and (len(email) > 200 or not _EMAIL.match(email)):
+        fields["email"] = ["not an e-mail address"]
+    if phone is not None and not _PHONE.match(phone):
+        fields["phone"] = ["digits, optionally with a leading + and spaces or dashes"]
     if fields:
         raise DisasterValidationError("invalid user", fields=fields)
     if password is not None:
@@ -244,13 +257,12 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> U
 
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user owning a live ``token``, or ``None``."""
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
-    if row is None or row.revoked_at is not None:
-        return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    return user
+    # One query with the scopes joined in: every API request pays for this lookup.
+    return session.scalars(
+        select(User).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None),
+               User.active.is_(True))
+        .options(joinedload(User.scopes))).unique().one_or_none()
 
 
 def _token_hash(token: str) -> str:

@@ -1,7 +1,8 @@
 """Low-stock and expiring-soon warnings for depot managers and the duty officer.
 
-``disaster.notify.dispatch.send`` notifies community officers, not users, so these warnings
-are served to the depot page, the console and ``GET /api/v1/stock/warnings`` instead.
+:func:`stock_warnings` computes them for the depot page, the console,
+``GET /api/v1/stock/warnings`` and the CLI; :mod:`stockpile.notices` pushes each new one
+to the depot's managers and the duty officers (inbox, e-mail, SMS) on a schedule.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ BLUEPRINT_MODULES = [
     "web.sitrep.views",
     "web.officer.views",
     "web.depot.views",
+    "web.inbox.views",
     "web.admin.views",
 ]
 

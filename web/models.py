@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "stockpile.models",
     "stockpile.orders_models",
     "stockpile.dispatch_models",
+    "stockpile.notice_models",
 ]
 
 

@@ -36,6 +36,7 @@ FIXED_JOBS = [
     ("deliver", "disaster.jobs:deliver", 30),
     ("stale", "disaster.jobs:check_stale", 300),
     ("report_deadlines", "disaster.reports.deadlines:scheduled_job", 300),
+    ("stock_warnings", "stockpile.notices:scheduled_job", 600),
 ]
 
 

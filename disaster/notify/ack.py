@@ -96,7 +96,8 @@ def acknowledge_token(session: Session, token: str, now: dt.datetime | None = No
     """Acknowledge through the secret link of a notification (no sign-in needed)."""
     now = now or utcnow()
     note = session.scalar(select(Notification).where(Notification.token == token))
-    if note is None or not note.reference:
+    # A user's notification (stock warnings…) carries a token too, but acknowledges nothing.
+    if note is None or not note.reference or note.officer_id is None:
         raise DisasterNotFound("unknown or expired acknowledgement link")
     alert = session.scalar(select(Alert).where(Alert.identifier == note.reference))
     if alert is None or alert.status not in ACKABLE:

@@ -33,12 +33,14 @@ class Message:
     body: str
     reference: str | None
     link: str | None = None
+    # What the link is for: officers acknowledge alerts, users open their inbox.
+    link_text: str = "确认收到 / acknowledge"
 
 
 class Channel(Protocol):
     name: str
 
-    def address(self, officer: Any) -> str | None: ...
+    def address(self, recipient: Any) -> str | None: ...
 
     def send(self, message: Message) -> None: ...
 
@@ -48,8 +50,10 @@ class InboxChannel:
 
     name = "inbox"
 
-    def address(self, officer: Any) -> str | None:
-        return f"officer:{officer.id}"
+    def address(self, recipient: Any) -> str | None:
+        # Users (depot managers, duty officers) have a username; officers do not.
+        who = "user" if hasattr(recipient, "username") else "officer"
+        return f"{who}:{recipient.id}"
 
     def send(self, message: Message) -> None:
         return None
@@ -66,8 +70,8 @@ class SmtpChannel:
         self.host, self.port, self.sender = host, port, sender
         self.user, self.password, self.starttls, self.timeout = user, password, starttls, timeout
 
-    def address(self, officer: Any) -> str | None:
-        return officer.email or None
+    def address(self, recipient: Any) -> str | None:
+        return recipient.email or None
 
     def send(self, message: Message) -> None:
         mail = EmailMessage()
@@ -76,7 +80,7 @@ class SmtpChannel:
         mail["Subject"] = message.subject
         if message.reference:
             mail["X-Alert-Reference"] = message.reference
-        body = message.body + (f"\n\n确认收到 / acknowledge: {message.link}" if message.link else "")
+        body = message.body + (f"\n\n{message.link_text}: {message.link}" if message.link else "")
         mail.set_content(body)
         try:
             with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
@@ -97,8 +101,8 @@ class HttpSmsChannel:
     def __init__(self, url: str, token: str | None = None, timeout: float = 10.0) -> None:
         self.url, self.token, self.timeout = url, token, timeout
 
-    def address(self, officer: Any) -> str | None:
-        return officer.phone or None
+    def address(self, recipient: Any) -> str | None:
+        return recipient.phone or None
 
     def send(self, message: Message) -> None:
         text = f"{message.subject} {message.link or ''}".strip()
@@ -148,7 +152,7 @@ def from_env(env: dict[str, str] | None = None) -> dict[str, Channel]:
 
 
 def link_base(env: dict[str, str] | None = None) -> str | None:
-    """Public base URL for acknowledgement links (``DISASTER_PUBLIC_URL``)."""
+    """Public base URL for acknowledgement and inbox links (``DISASTER_PUBLIC_URL``)."""
     env = os.environ if env is None else env
     base = env.get("DISASTER_PUBLIC_URL")
     return base.rstrip("/") if base else None

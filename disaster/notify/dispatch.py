@@ -1,8 +1,10 @@
-"""Sending notifications: one inbox row per officer, one delivery row per channel.
+"""Sending notifications: one inbox row per recipient, one delivery row per channel.
 
-:func:`send` only writes rows (inside the caller's transaction, so a rolled-back warning
-sends nothing); :func:`deliver_pending` does the network work afterwards and records each
-delivery's state. Other areas (report deadlines, low stock) call :func:`send` too.
+A recipient is a community information officer (``officer_ids``) or a signed-in user
+(``user_ids``: depot managers, duty officers). :func:`send` only writes rows (inside the
+caller's transaction, so a rolled-back warning sends nothing); :func:`deliver_pending` does
+the network work afterwards and records each delivery's state. Other areas (report
+deadlines, stock warnings) call :func:`send` too.
 """
 
 from __future__ import annotations
@@ -11,12 +13,14 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from disaster import audit
-from disaster.access import SYSTEM
+from disaster.access import SYSTEM, Actor
+from disaster.accounts import User
 from disaster.notify import channels as channels_mod
 from disaster.notify.models import Delivery, Notification
 from disaster.officers import Officer
@@ -26,52 +30,80 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
-def send(session: Session, *, officer_ids: list[int], subject: str, body: str, kind: str,
-         reference: str | None, channels: Iterable[str] | None = None,
-         now: dt.datetime | None = None) -> list[Notification]:
-    """Notify each officer: an inbox notification plus a queued delivery per channel.
+def send(session: Session, *, officer_ids: Iterable[int] = (), subject: str, body: str,
+         kind: str, reference: str | None, channels: Iterable[str] | None = None,
+         now: dt.datetime | None = None, user_ids: Iterable[int] = (),
+         actor: Actor = SYSTEM) -> list[Notification]:
+    """Notify each officer and user: an inbox notification plus a queued delivery per channel.
 
     Parameters
     ----------
     officer_ids
-        Officers to notify (duplicates and inactive officers are skipped).
+        Community information officers to notify (duplicates and inactive ones are skipped).
+    user_ids
+        Signed-in users to notify, e.g. depot managers and duty officers (duplicates and
+        deactivated accounts are skipped). E-mail and SMS go to the user's ``email`` and
+        ``phone`` when set.
     kind
-        What it is about, e.g. ``alert``, ``escalation``, ``report_due``, ``low_stock``.
+        What it is about, e.g. ``alert``, ``escalation``, ``report_reminder``, ``low_stock``.
     reference
         What it refers to (an alert identifier, a report id…), shown and used for grouping.
     channels
         Channel names besides the inbox; default: those configured in the environment.
+    actor
+        Who sends, for the audit entry (the system for scheduled jobs).
 
     Returns
     -------
     list of Notification
+        Officers' notifications first, then users'.
     """
     now = now or utcnow()
     names = [c for c in (channels if channels is not None else channels_mod.from_env())
              if c != "inbox"]
     officers = session.scalars(select(Officer).where(Officer.id.in_(sorted(set(officer_ids))),
-                                                     Officer.active.is_(True))).all()
-    out = []
-    for officer in officers:
-        note = Notification(officer_id=officer.id, kind=kind, subject=subject[:300], body=body,
-                            reference=reference, token=secrets.token_urlsafe(24),
-                            created_at=now)
-        session.add(note)
-        session.flush()
-        session.add(Delivery(notification_id=note.id, channel="inbox",
-                             address=f"officer:{officer.id}", state="delivered", updated_at=now))
-        for name in names:
-            address = officer.email if name == "email" else officer.phone if name == "sms" else None
-            session.add(Delivery(notification_id=note.id, channel=name, address=address,
-                                 state="queued" if address else "skipped",
-                                 last_error=None if address else f"officer has no {name} address",
-                                 updated_at=now))
-        out.append(note)
+                                                     Officer.active.is_(True))
+                               .order_by(Officer.id)).all()
+    users = session.scalars(select(User).where(User.id.in_(sorted(set(user_ids))),
+                                               User.active.is_(True))
+                            .order_by(User.id)).all()
+    out = [_notify(session, "officer", o, names, subject, body, kind, reference, now)
+           for o in officers]
+    out += [_notify(session, "user", u, names, subject, body, kind, reference, now)
+            for u in users]
     session.flush()
     if out:
-        audit.record(session, SYSTEM, "notification.send", "notification", reference, None,
-                     {"kind": kind, "officers": [n.officer_id for n in out]})
+        after: dict[str, Any] = {"kind": kind, "officers": [n.officer_id for n in out
+                                                            if n.officer_id is not None]}
+        if users:
+            after["users"] = [n.user_id for n in out if n.user_id is not None]
+        audit.record(session, actor, "notification.send", "notification", reference, None,
+                     after)
     return out
+
+
+def _notify(session: Session, who: str, recipient: Officer | User, names: list[str],
+            subject: str, body: str, kind: str, reference: str | None,
+            now: dt.datetime) -> Notification:
+    """One inbox row for ``recipient`` (an officer or a user) and its delivery rows."""
+    note = Notification(kind=kind, subject=subject[:300], body=body, reference=reference,
+                        token=secrets.token_urlsafe(24), created_at=now)
+    if who == "officer":
+        note.officer_id = recipient.id
+    else:
+        note.user_id = recipient.id
+    session.add(note)
+    session.flush()
+    session.add(Delivery(notification_id=note.id, channel="inbox",
+                         address=f"{who}:{recipient.id}", state="delivered", updated_at=now))
+    for name in names:
+        address = recipient.email if name == "email" else recipient.phone if name == "sms" \
+            else None
+        session.add(Delivery(notification_id=note.id, channel=name, address=address,
+                             state="queued" if address else "skipped",
+                             last_error=None if address else f"{who} has no {name} address",
+                             updated_at=now))
+    return note
 
 
 def deliver_pending(session: Session, channels: dict[str, channels_mod.Channel] | None = None,
@@ -93,10 +125,8 @@ def deliver_pending(session: Session, channels: dict[str, channels_mod.Channel] 
         if channel is None:
             delivery.last_error = f"channel {delivery.channel} is not configured"
         else:
-            link = f"{base}/alerts/ack/{note.token}" if base else None
             try:
-                channel.send(channels_mod.Message(delivery.address or "", note.subject, note.body,
-                                                  note.reference, link))
+                channel.send(_message(delivery, note, base))
             except channels_mod.ChannelError as exc:
                 delivery.last_error = str(exc)
                 log.warning("delivery %s via %s failed: %s", delivery.id, delivery.channel, exc)
@@ -112,6 +142,17 @@ def deliver_pending(session: Session, channels: dict[str, channels_mod.Channel] 
             counts["retry"] += 1
     session.flush()
     return counts
+
+
+def _message(delivery: Delivery, note: Notification, base: str | None) -> channels_mod.Message:
+    """The message of one delivery; officers get the acknowledgement link, users their inbox."""
+    if note.officer_id is not None:
+        link = f"{base}/alerts/ack/{note.token}" if base else None
+        return channels_mod.Message(delivery.address or "", note.subject, note.body,
+                                    note.reference, link)
+    return channels_mod.Message(delivery.address or "", note.subject, note.body, note.reference,
+                                f"{base}/inbox/" if base else None,
+                                link_text="查看通知 / open inbox")
 
 
 def inbox(session: Session, officer_id: int, *, unread_only: bool = False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gis.db import Base
@@ -12,13 +12,23 @@ from gis.types import UTCDateTime, intpk, utcnow
 
 
 class Notification(Base):
-    """One message to one officer; always readable in the in-app inbox."""
+    """One message to one recipient; always readable in the in-app inbox.
+
+    The recipient is either a community information officer (``officer_id``: warnings,
+    escalations, report reminders) or a signed-in user (``user_id``: depot managers and duty
+    officers, e.g. stock warnings); exactly one of the two is set.
+    """
 
     __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint("(officer_id IS NULL) <> (user_id IS NULL)", name="one_recipient"),
+    )
 
     id: Mapped[intpk]
-    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"),
-                                            index=True)
+    officer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("officers.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)

@@ -83,6 +83,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | list[tuple[tuple[str, ...], fro
     ("GET", "/api/v1/needs/profiles"): ANY,
     ("PUT", "/api/v1/needs/profiles/{}"): frozenset({ADMIN}),
     ("GET", "/api/v1/notifications"): ANY,
+    # Everyone has an inbox; ownership of the row decides (tests/web/test_inbox_page.py).
+    ("POST", "/api/v1/notifications/{}/read"): ANY,
+    ("POST", "/api/v1/notifications/read-all"): ANY,
     ("POST", "/api/v1/officers/handover"): frozenset({ADMIN}),
     ("GET", "/api/v1/officers/proposals"): frozenset({ADMIN, DUTY}),
     ("POST", "/api/v1/officers/proposals"): frozenset({ADMIN, DUTY}),

@@ -20,6 +20,10 @@ class UserForm(FlaskForm):
                        validators=[DataRequired()])
     scopes = StringField(_l("Scope codes (space or comma separated)"),
                          validators=[Optional(), Length(max=2000)])
+    email = StringField(_l("E-mail (for notifications)"),
+                        validators=[Optional(), Length(max=200)])
+    phone = StringField(_l("Mobile phone (for SMS notifications)"),
+                        validators=[Optional(), Length(max=40)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
     def scope_codes(self) -> list[str]:

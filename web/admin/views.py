@@ -63,7 +63,8 @@ def create_user():  # type: ignore[no-untyped-def]
     try:
         accounts.add_user(get_session(), current_actor(), form.username.data.strip(),
                           form.role.data, form.password.data, form.scope_codes(),
-                          display_name=form.display_name.data or None)
+                          display_name=form.display_name.data or None,
+                          email=form.email.data or None, phone=form.phone.data or None)
     except AppError as exc:
         for name, messages in exc.fields.items():
             field = getattr(form, name, None)

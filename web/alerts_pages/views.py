@@ -35,7 +35,8 @@ PAGE = """<!doctype html>
 def _lookup(token: str) -> tuple[Notification, Alert]:
     s = get_session()
     note = s.scalar(select(Notification).where(Notification.token == token))
-    alert = s.scalar(select(Alert).where(Alert.identifier == note.reference)) if note else None
+    alert = s.scalar(select(Alert).where(Alert.identifier == note.reference)) \
+        if note is not None and note.officer_id is not None else None
     if note is None or alert is None:
         raise DisasterNotFound(_("Unknown or expired acknowledgement link"))
     return note, alert

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from flask import Response, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -13,6 +15,11 @@ from disaster.warnings.cap import alert_xml, atom_feed
 from disaster.warnings.models import Alert, AlertStatus, Escalation
 from disaster.weather.models import WeatherSource
 from web.api.common import actor, api_blueprint, session
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from disaster.notify.models import Notification
 
 bp = api_blueprint("alerts")
 STATUSES = {s.value for s in AlertStatus}
@@ -184,41 +191,88 @@ def weather_sources():  # type: ignore[no-untyped-def]
 
 @bp.get("/notifications")
 def my_notifications():  # type: ignore[no-untyped-def]
-    """The in-app inbox of the signed-in officer (or of ``officer_id`` for duty officers).
+    """The in-app inbox of the signed-in user (or of ``officer_id`` for duty officers).
 
+    Without ``officer_id``: the user's own notifications (depot managers, duty officers:
+    stock warnings…) and those of the officer records linked to the user, newest first.
     ---
-    summary: Inbox of notifications (alerts, escalations, reminders)
-    parameters:
-      - {in: query, name: officer_id, schema: {type: integer}}
-      - {in: query, name: unread, schema: {type: boolean}}
-    responses:
-      200: {description: "[{id, kind, subject, body, reference, created_at, read_at, deliveries}]"}
-      403: {description: another officer's inbox}
+    get:
+      summary: Inbox of notifications (alerts, escalations, reminders, stock warnings)
+      parameters:
+        - {in: query, name: officer_id, schema: {type: integer}}
+        - {in: query, name: unread, schema: {type: boolean}}
+      responses:
+        200:
+          description: >
+            [{id, officer_id, user_id, kind, subject, body, reference, created_at, read_at,
+            deliveries}], newest first
+        403: {description: another officer's inbox}
     """
     from disaster.access import Role
     from disaster.errors import DisasterPermissionDenied
+    from disaster.notify import inbox as inbox_mod
     from disaster.notify.dispatch import inbox
-    from disaster.notify.models import Delivery
-    from disaster.officers import Officer
 
     s, who = session(), actor()
     wanted = request.args.get("officer_id", type=int)
-    own = list(s.scalars(select(Officer.id).where(Officer.user_id == who.user_id))) \
-        if who.user_id is not None else []
+    unread = request.args.get("unread") in ("1", "true", "yes")
     if wanted is None:
-        ids = own
-    elif wanted in own or who.role in (Role.ADMIN, Role.DUTY_OFFICER):
-        ids = [wanted]
+        notes = inbox_mod.notifications_for(s, who, unread_only=unread)
+    elif (wanted in inbox_mod.linked_officer_ids(s, who.user_id)
+          or who.role in (Role.ADMIN, Role.DUTY_OFFICER)):
+        notes = inbox(s, wanted, unread_only=unread)
     else:
         raise DisasterPermissionDenied("that is another officer's inbox")
-    unread = request.args.get("unread") in ("1", "true", "yes")
-    notes = [n for oid in ids for n in inbox(s, oid, unread_only=unread)]
+    return jsonify(_notification_rows(s, notes))
+
+
+def _notification_rows(s: Session, notes: list[Notification]) -> list[dict[str, Any]]:
+    """Notifications as JSON rows with the state of each channel's delivery."""
+    from disaster.notify.models import Delivery
+
     states: dict[int, list[dict]] = {}
     if notes:
         for d in s.scalars(select(Delivery).where(Delivery.notification_id.in_([n.id for n in notes]))):
             states.setdefault(d.notification_id, []).append(
                 {"channel": d.channel, "state": d.state, "attempts": d.attempts})
-    return jsonify([{"id": n.id, "officer_id": n.officer_id, "kind": n.kind, "subject": n.subject,
-                     "body": n.body, "reference": n.reference, "created_at": n.created_at.isoformat(),
-                     "read_at": n.read_at.isoformat() if n.read_at else None,
-                     "deliveries": states.get(n.id, [])} for n in notes])
+    return [{"id": n.id, "officer_id": n.officer_id, "user_id": n.user_id, "kind": n.kind,
+             "subject": n.subject, "body": n.body, "reference": n.reference,
+             "created_at": n.created_at.isoformat(),
+             "read_at": n.read_at.isoformat() if n.read_at else None,
+             "deliveries": states.get(n.id, [])} for n in notes]
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+def read_notification(notification_id: int):  # type: ignore[no-untyped-def]
+    """Mark one of my notifications read.
+
+    ---
+    post:
+      summary: Mark one of the signed-in user's own notifications read (audited)
+      parameters:
+        - {in: path, name: notification_id, required: true, schema: {type: integer}}
+      responses:
+        200: {description: "the notification as in GET /notifications"}
+        403: {description: someone else's notification}
+        404: {description: no such notification}
+    """
+    from disaster.notify import inbox as inbox_mod
+
+    s = session()
+    note = inbox_mod.mark_read(s, actor(), notification_id)
+    return jsonify(_notification_rows(s, [note])[0])
+
+
+@bp.post("/notifications/read-all")
+def read_all_notifications():  # type: ignore[no-untyped-def]
+    """Mark every unread notification of mine read.
+
+    ---
+    post:
+      summary: Mark all of the signed-in user's unread notifications read (audited)
+      responses:
+        200: {description: "{marked: count}"}
+    """
+    from disaster.notify import inbox as inbox_mod
+
+    return jsonify({"marked": inbox_mod.mark_all_read(session(), actor())})

@@ -8,7 +8,8 @@ import click
 from sqlalchemy import select
 
 from disaster.access import cli_actor
-from stockpile import catalog, jobs, ledger, orders
+from disaster.notify import dispatch as notify_dispatch
+from stockpile import catalog, jobs, ledger, notices, orders
 from stockpile.dispatch import DEFAULT_DETOUR, DEFAULT_MAX_DEPOTS, DEFAULT_UNMET_PENALTY
 from stockpile.dispatch_models import Vehicle
 from stockpile.errors import StockValidationError
@@ -268,6 +269,24 @@ def warnings(obj: CliContext, depot: str | None) -> None:
     emit(obj, rows, lambda rs: "\n".join(
         f"{w['kind']:<9} {w['depot']} {w['item']} {w['quantity']} "
         f"{w.get('expires_on') or w.get('minimum') or ''}" for w in rs) or "no warnings")
+
+
+@stock_group.command("notify")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Judge expiry as of this day (default: today in China).")
+@click.option("--deliver/--no-deliver", default=True, show_default=True,
+              help="Send the queued e-mail/SMS at once (else the scheduler's delivery job does).")
+@command_options
+def notify(obj: CliContext, today: Any, deliver: bool) -> None:
+    """Notify new stock warnings to depot managers and duty officers (each once)."""
+    with obj.session() as session:
+        counts = notices.notify_stock_warnings(session, cli_actor(),
+                                               today=today.date() if today else None)
+        if deliver and counts["notifications"]:
+            counts["deliveries"] = notify_dispatch.deliver_pending(session)
+    emit(obj, counts, lambda c: f"{c['notified']} new warning(s) notified in "
+                                f"{c['notifications']} notification(s), {c['cleared']} cleared, "
+                                f"{c['warnings']} current")
 
 
 @stock_group.command("minimum")

@@ -24,17 +24,19 @@ def users() -> None:
               help="Community, township or county code (officers) or depot code (managers).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--name", "display_name", default=None)
-@click.option("--email", default=None)
+@click.option("--email", default=None, help="E-mail address for notifications.")
+@click.option("--phone", default=None, help="Mobile number for SMS notifications.")
 @click.option("--update", is_flag=True, help="Change an existing user instead of failing.")
 @command_options
 def add(obj: CliContext, username: str, role: str, scopes: tuple[str, ...],
         password_stdin: bool, display_name: str | None, email: str | None,
-        update: bool) -> None:
-    """Create a user with a role and scope."""
+        phone: str | None, update: bool) -> None:
+    """Create a user with a role and scope (and optional e-mail/phone for notifications)."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     with obj.session() as session:
         user = accounts.add_user(session, cli_actor(), username, role, password, scopes,
-                                 display_name=display_name, email=email, update=update)
+                                 display_name=display_name, email=email, phone=phone,
+                                 update=update)
         data = accounts.snapshot(user) | {"id": user.id}
     emit(obj, data, lambda d: f"user {d['username']} ({d['role']}) saved")
 
