@@ -93,9 +93,15 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
     _refuse(errors)
     assert community is not None
     require_community(actor, community.code, community.township_code, community.county_code)
+    # One query for both the replay check and the community's earlier reports, read under
+    # the lock: a concurrent retry of the same key has committed by now.
+    related = session.execute(
+        select(Report.id, Report.event_id, Report.kind, Report.is_latest,
+               Report.idempotency_key, Report.submitted_by)
+        .where(or_(Report.community_code == community.code, Report.idempotency_key == key)
+               if key is not None else Report.community_code == community.code)).all()
     if key is not None:
-        # Checked under the lock: a concurrent retry of the same key has committed by now.
-        first = _replay(session, actor, key)
+        first = _replay(session, actor, key, related)
         if first is not None:
             return first, True
     if values["location"] is not None and not _inside(community, values["location"]):
@@ -107,9 +113,9 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
     cleaned = [clean_photo(raw, f"photos[{i}]") for i, raw in enumerate(photo_list)]
 
     event = _resolve_event(session, actor, values, community)
-    previous = session.execute(
-        select(Report.id, Report.kind, Report.is_latest)
-        .where(Report.event_id == event.id, Report.community_code == community.code)).all()
+    # (A row found by the key alone would have been replayed above: these are this
+    # community's reports for the event.)
+    previous = [row for row in related if row.event_id == event.id]
     kind: ReportKind = values["kind"]
     kinds = {row.kind for row in previous}
     if ReportKind.FINAL in kinds:
@@ -154,15 +160,15 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
     return report, False
 
 
-def _replay(session: Session, actor: Actor, key: str) -> Report | None:
-    first = session.scalar(select(Report).where(Report.idempotency_key == key))
-    if first is None:
+def _replay(session: Session, actor: Actor, key: str, related: Iterable[Any]) -> Report | None:
+    row = next((r for r in related if r.idempotency_key == key), None)
+    if row is None:
         return None
-    if first.submitted_by != actor.user_id:
+    if row.submitted_by != actor.user_id:
         # Keys are per client; another user's key must not reveal that user's report.
         raise DisasterConflict("Idempotency-Key already used by another submitter",
                                fields={"Idempotency-Key": ["already used"]})
-    return first
+    return session.get(Report, row.id)
 
 
 def _inside(community: Community, lonlat: tuple[float, float]) -> bool:
