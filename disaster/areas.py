@@ -92,9 +92,7 @@ def upsert_areas(session: Session, actor: Actor,
     for row, values in prepared:
         area = merged[values["code"]]
         if values["code"] not in existing:
-            for key in ("name", "level"):
-                if area.get(key) is None:
-                    errors.add(row, key, "required for a new area")
+            errors.require(row, area, ("name", "level"), "area")
         level, parent, area_code = area.get("level"), area.get("parent_code"), area["code"]
         if level is None:
             continue

@@ -92,9 +92,7 @@ def upsert_communities(session: Session, actor: Actor,
     for row, values in prepared:
         c = merged[values["code"]]
         if values["code"] not in existing:
-            for key in ("name", "township_code", "county_code"):
-                if c.get(key) is None:
-                    errors.add(row, key, "required for a new community")
+            errors.require(row, c, ("name", "township_code", "county_code"), "community")
         township, county = c.get("township_code"), c.get("county_code")
         if township is not None:
             if areas.get(township, (None,))[0] != AreaLevel.TOWNSHIP:

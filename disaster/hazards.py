@@ -67,9 +67,7 @@ def upsert_hazard_zones(session: Session, actor: Actor,
                                [v["code"] for _, v in prepared])
     for row, values in prepared:
         if values["code"] not in existing:
-            for key, column in (("name", "name"), ("kind", "kind"), ("geometry", "geom")):
-                if values.get(column) is None:
-                    errors.add(row, key, "required for a new hazard zone")
+            errors.require(row, values, ("name", "kind", ("geometry", "geom")), "hazard zone")
     errors.raise_if_any("hazard zones", DisasterValidationError)
     plan = u.plan_changes(prepared, existing, {"level": 2, "generated": False})
     return u.apply_plan(session, actor, HazardZone, "hazard_zone", plan,

@@ -65,6 +65,17 @@ class RowErrors:
     def rows(self) -> list[int]:
         return sorted({int(re.match(r"row (\d+)", k).group(1)) for k in self.fields})  # type: ignore[union-attr]
 
+    def require(self, row: int, values: dict[str, Any], required: Sequence[str | tuple[str, str]],
+                what: str) -> None:
+        """Name each required field missing from ``values`` (a new record's merged values).
+
+        ``required`` holds field names, or ``(field name, column)`` where they differ.
+        """
+        for item in required:
+            key, column = (item, item) if isinstance(item, str) else item
+            if values.get(column) is None:
+                self.add(row, key, f"required for a new {what}")
+
     def raise_if_any(self, what: str, error: type[ValidationError] = ValidationError) -> None:
         """Raise ``error`` listing every bad row; nothing has been written yet."""
         if not self.fields:

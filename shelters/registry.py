@@ -92,10 +92,8 @@ def upsert_shelters(session: Session, actor: Actor,
         merged = existing.get(values["code"], {}) | values
         new = values["code"] not in existing
         if new:
-            for key, column in (("name", "name"), ("kind", "kind"), ("capacity", "capacity"),
-                                ("geometry", "geom")):
-                if merged.get(column) is None:
-                    errors.add(row, key, "required for a new shelter")
+            errors.require(row, merged, ("name", "kind", "capacity", ("geometry", "geom")),
+                           "shelter")
         county, community = values.get("county_code"), values.get("community_code")
         if county is not None and county not in county_codes:
             errors.add(row, "county_code", f"unknown county {county}")

@@ -62,9 +62,7 @@ def upsert_depots(session: Session, actor: Actor,
         Area.code.in_(counties), Area.level == AreaLevel.COUNTY))) if counties else set()
     for row, values in prepared:
         if values["code"] not in existing:
-            for key, column in (("name", "name"), ("level", "level")):
-                if values.get(column) is None:
-                    errors.add(row, key, "required for a new depot")
+            errors.require(row, values, ("name", "level"), "depot")
         county = values.get("county_code")
         if county is not None and county not in known:
             errors.add(row, "county_code", f"unknown county {county}")
@@ -83,9 +81,7 @@ def upsert_items(session: Session, actor: Actor,
                                [v["code"] for _, v in prepared])
     for row, values in prepared:
         if values["code"] not in existing:
-            for key in ("name", "unit", "category"):
-                if values.get(key) is None:
-                    errors.add(row, key, "required for a new item")
+            errors.require(row, values, ("name", "unit", "category"), "item")
     errors.raise_if_any("items", StockValidationError)
     plan = u.plan_changes(prepared, existing, {"countable": True})
     return u.apply_plan(session, actor, Item, "item", plan)

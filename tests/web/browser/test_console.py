@@ -13,9 +13,6 @@ from tests.web.browser.dataset import PASSWORD, PER_SIDE, XSS_NAME, Dataset, mak
 from web.server import ServerThread
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run"]
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 N_COMMUNITIES = 4 * PER_SIDE ** 2  # two counties of two townships each
 COMMUNITY_PATHS = ".leaflet-communities-pane path.leaflet-interactive"
@@ -29,18 +26,6 @@ def server(backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     app.extensions["disaster_runtime"].engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def browser():  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture(scope="module")
@@ -131,9 +116,8 @@ def test_layers_switch_in_the_layer_control(console, backend_name):
     page.wait_for_function(f"document.querySelectorAll('{COMMUNITY_PATHS}').length === {N_COMMUNITIES}")
 
 
-def test_popup_shows_stored_html_as_text(console, backend_name):
-    page, _base, _data = console
-    # The community named with HTML is the south-west cell of the first township.
+def click_community_named_with_html(page):  # type: ignore[no-untyped-def]
+    """Click the south-west cell of the first township (named with HTML); its pop-up."""
     point = page.evaluate("""() => {
         const map = window.DisasterConsole.map;
         const p = map.latLngToContainerPoint([33.51, 116.81]);
@@ -147,6 +131,12 @@ def test_popup_shows_stored_html_as_text(console, backend_name):
     assert popup.locator("img").count() == 0
     page.wait_for_timeout(200)
     assert page.dialogs == []
+    return popup
+
+
+def test_popup_shows_stored_html_as_text(console, backend_name):
+    page, _base, _data = console
+    click_community_named_with_html(page)
     shot(page, f"popup-{backend_name}")
 
 
@@ -216,20 +206,8 @@ def test_canvas_popup_shows_stored_html_as_text(canvas_console, backend_name):
     page, _base, _data = canvas_console
     # The uncovered-communities outlines (a canvas above) would answer the click first.
     overlay_checkbox(page, "无信息员的社区（村）").uncheck()
-    point = page.evaluate("""() => {
-        const map = window.DisasterConsole.map;
-        const p = map.latLngToContainerPoint([33.51, 116.81]);
-        const box = map.getContainer().getBoundingClientRect();
-        return {x: box.left + p.x, y: box.top + p.y};
-    }""")
-    page.mouse.click(point["x"], point["y"])
-    popup = page.locator(".leaflet-popup-content")
-    popup.wait_for()
-    assert popup.locator(".popup-title").inner_text() == XSS_NAME
+    popup = click_community_named_with_html(page)
     assert "人口" in popup.inner_text()  # the community's own pop-up
-    assert popup.locator("img").count() == 0
-    page.wait_for_timeout(200)
-    assert page.dialogs == []
     shot(page, f"canvas-popup-{backend_name}")
 
 

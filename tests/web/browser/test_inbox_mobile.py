@@ -20,7 +20,6 @@ from web.app import create_app
 from web.config import Settings
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "Inbox2026pass"
 
 
@@ -50,18 +49,6 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, object]]:
         app.extensions["disaster_runtime"].engine.dispose()
 
 
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def test_inbox_fits_a_360px_phone_and_marks_read_with_one_tap(server, browser):

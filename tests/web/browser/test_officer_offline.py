@@ -19,7 +19,6 @@ from web.app import create_app
 from web.config import Settings
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "Officer2026pass"
 
 
@@ -49,18 +48,6 @@ def count_reports(sessions) -> int:  # type: ignore[no-untyped-def]
         return s.scalar(select(func.count(Report.id)))
 
 
-@pytest.fixture
-def browser():  # type: ignore[no-untyped-def]
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def test_report_filed_offline_arrives_exactly_once(server, browser):
