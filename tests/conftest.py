@@ -184,3 +184,25 @@ def database_url(backend: Backend) -> str:
 @pytest.fixture
 def backend_name(backend: Backend) -> str:
     return backend.name
+
+
+@pytest.fixture
+def cli_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[list]:
+    """Every runtime a CLI command builds in this test; their engines are disposed after it.
+
+    Each ``disaster`` command builds its own engine: without this, connections (and on
+    PostGIS, server backends) would outlive the test.
+    """
+    from web.commands import common
+
+    runtimes: list = []
+    original = common.build_runtime
+
+    def tracked(settings):  # type: ignore[no-untyped-def]
+        runtimes.append(original(settings))
+        return runtimes[-1]
+
+    monkeypatch.setattr(common, "build_runtime", tracked)
+    yield runtimes
+    for runtime in runtimes:
+        runtime.engine.dispose()

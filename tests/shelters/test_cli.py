@@ -15,11 +15,10 @@ from gis.db import make_engine, make_session_factory
 from shelters import services
 from tests.shelters.conftest import build_city, community_centre, community_code
 from web.cli import main
-from web.commands import common
 
 
 @pytest.fixture
-def cli(database_url, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def cli(database_url, tmp_path, monkeypatch, cli_engines):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("DISASTER_HOME", str(tmp_path))
     engine = make_engine(database_url)
     with make_session_factory(engine)() as s:
@@ -30,24 +29,12 @@ def cli(database_url, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
         set_level(s, community_code(1, 1), Hazard.RAINSTORM, WarningLevel.RED)
         s.commit()
     engine.dispose()
-    # Each command builds its own runtime; dispose of their engines so no connection outlives
-    # the test.
-    built = []
-    original = common.build_runtime
-
-    def build(settings):  # type: ignore[no-untyped-def]
-        built.append(original(settings))
-        return built[-1]
-
-    monkeypatch.setattr(common, "build_runtime", build)
     runner = CliRunner()
 
     def run(*args: str):  # type: ignore[no-untyped-def]
         return runner.invoke(main, [*args, "--database", database_url])
 
     yield run
-    for runtime in built:
-        runtime.engine.dispose()
 
 
 def test_evacuation_plan_prints_the_contract_json(cli):

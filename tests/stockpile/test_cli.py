@@ -12,29 +12,17 @@ from sqlalchemy.orm import Session
 from gis.db import make_engine
 from tests.stockpile.conftest import seed_relief, seed_stock
 from web.cli import main
-from web.commands import common
 
 
 @pytest.fixture
-def db(database_url, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+def db(database_url, tmp_path, monkeypatch, cli_engines):  # type: ignore[no-untyped-def]
     monkeypatch.setenv("DISASTER_HOME", str(tmp_path))
-    # Each command builds its own engine; close them all when the test ends.
-    runtimes = []
-    original = common.build_runtime
-
-    def tracked(settings):  # type: ignore[no-untyped-def]
-        runtimes.append(original(settings))
-        return runtimes[-1]
-
-    monkeypatch.setattr(common, "build_runtime", tracked)
     engine = make_engine(database_url)
     with Session(engine) as session:
         seed_relief(seed_stock(session))
         session.commit()
     engine.dispose()
     yield database_url
-    for runtime in runtimes:
-        runtime.engine.dispose()
 
 
 def run(db: str, *args: str) -> tuple[int, str, str]:

@@ -26,7 +26,6 @@ from tests.mailbox import smtp_server
 from tests.stockpile.conftest import ADMIN, DUTY, MANAGER, seed_stock
 from web import scheduler
 from web.cli import main
-from web.commands import common
 
 TODAY = dt.date(2026, 11, 29)
 NOW = dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.UTC)
@@ -204,34 +203,22 @@ def test_scheduled_job_never_raises(monkeypatch):
 
 
 def test_stock_notify_command_sends_once_and_users_take_email_and_phone(
-        committed, database_url, tmp_path, monkeypatch):
+        committed, database_url, tmp_path, monkeypatch, cli_engines):
     monkeypatch.setenv("DISASTER_HOME", str(tmp_path))
     monkeypatch.delenv("DISASTER_SMTP_HOST", raising=False)
-    runtimes = []
-    original = common.build_runtime
-
-    def tracked(settings):  # type: ignore[no-untyped-def]
-        runtimes.append(original(settings))
-        return runtimes[-1]
-
-    monkeypatch.setattr(common, "build_runtime", tracked)
 
     def cli(*args: str):  # type: ignore[no-untyped-def]
         return CliRunner().invoke(main, [*args, "--database", database_url])
 
-    try:
-        added = cli("users", "add", "keeper", "--role", "depot_manager", "--scope", "DPA",
-                    "--email", "keeper@example.cn", "--phone", "+86 138-0000-0002",
-                    "--format", "json")
-        assert added.exit_code == 0, added.stderr
-        assert json.loads(added.stdout)["phone"] == "+86 138-0000-0002"
-        bad = cli("users", "add", "typo", "--role", "duty_officer", "--email", "no-at-sign")
-        assert bad.exit_code == 1 and "email" in bad.stderr
-        first = cli("stock", "notify", "--today", "2026-11-29", "--format", "json")
-        assert first.exit_code == 0, first.stderr
-        assert json.loads(first.stdout)["notifications"] == 3  # two managers of DPA, duty
-        again = cli("stock", "notify", "--today", "2026-11-29", "--format", "json")
-        assert json.loads(again.stdout)["notified"] == 0
-    finally:
-        for runtime in runtimes:
-            runtime.engine.dispose()
+    added = cli("users", "add", "keeper", "--role", "depot_manager", "--scope", "DPA",
+                "--email", "keeper@example.cn", "--phone", "+86 138-0000-0002",
+                "--format", "json")
+    assert added.exit_code == 0, added.stderr
+    assert json.loads(added.stdout)["phone"] == "+86 138-0000-0002"
+    bad = cli("users", "add", "typo", "--role", "duty_officer", "--email", "no-at-sign")
+    assert bad.exit_code == 1 and "email" in bad.stderr
+    first = cli("stock", "notify", "--today", "2026-11-29", "--format", "json")
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["notifications"] == 3  # two managers of DPA, duty
+    again = cli("stock", "notify", "--today", "2026-11-29", "--format", "json")
+    assert json.loads(again.stdout)["notified"] == 0

@@ -23,7 +23,6 @@ from shelters.models import Shelter, ShelterClass, ShelterKind, ShelterStatus
 from tests.disaster.assessment.factories import build_region, open_event, report, warn
 from web.app import create_app
 from web.cli import main
-from web.commands import common
 from web.config import Settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,18 +31,9 @@ BROWSER_PASSWORD = "Duty2026password"
 
 
 @pytest.fixture
-def site(database_url, tmp_path, monkeypatch):
+def site(database_url, tmp_path, monkeypatch, cli_engines):
     """An app on a fresh database with the test region, a warned event and users."""
     monkeypatch.setenv("DISASTER_HOME", str(tmp_path))
-    # Commands build their own engines; close them all when the test ends.
-    runtimes = []
-    original = common.build_runtime
-
-    def tracked(settings):  # type: ignore[no-untyped-def]
-        runtimes.append(original(settings))
-        return runtimes[-1]
-
-    monkeypatch.setattr(common, "build_runtime", tracked)
     app = create_app(Settings(home=tmp_path, database_url=database_url,
                               secret_key="assessment-test"))
     app.config.update(TESTING=True)
@@ -67,8 +57,6 @@ def site(database_url, tmp_path, monkeypatch):
         event_code = event.code
     yield app, tokens, region, event_code
     app.extensions["disaster_runtime"].engine.dispose()
-    for runtime in runtimes:
-        runtime.engine.dispose()
 
 
 def _get(client, url, token):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,25 +16,11 @@ from disaster.communities import Community
 from gis.db import make_engine
 from tests.web.data_factories import COUNTY, TOWN_B, build_city
 from web.cli import main
-from web.commands import common
-from web.config import Settings
-from web.runtime import Runtime
 
 
 @pytest.fixture(autouse=True)
-def _dispose_cli_engines(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _dispose_cli_engines(cli_engines: list) -> None:
     """Each in-process CLI run builds an engine; close their pooled connections afterwards."""
-    runtimes = []
-    original = common.build_runtime
-
-    def tracked(settings: Settings) -> Runtime:
-        runtimes.append(original(settings))
-        return runtimes[-1]
-
-    monkeypatch.setattr(common, "build_runtime", tracked)
-    yield
-    for runtime in runtimes:
-        runtime.engine.dispose()
 
 
 @pytest.fixture
