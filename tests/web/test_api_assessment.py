@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import re
-import threading
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from click.testing import CliRunner
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
 from sqlalchemy import update
-from werkzeug.serving import make_server
 
 from disaster import accounts
 from disaster.access import cli_actor
@@ -24,6 +22,7 @@ from tests.disaster.assessment.factories import build_region, open_event, report
 from web.app import create_app
 from web.cli import main
 from web.config import Settings
+from web.server import ServerThread
 
 CHROMIUM = "/usr/bin/chromium"
 XSS = "<img src=x onerror=alert(1)>村"
@@ -241,14 +240,8 @@ def live(site):
         accounts.add_user(session, cli_actor(), "duty", "duty_officer", BROWSER_PASSWORD,
                           update=True)
         session.commit()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}", region
-    finally:
-        httpd.shutdown()
-        thread.join(5)
+    with ServerThread(app) as running:
+        yield running.url, region
 
 
 @pytest.mark.browser

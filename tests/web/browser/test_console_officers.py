@@ -4,13 +4,11 @@ and the roll-up listed, all as escaped text (headless Chromium)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from werkzeug.serving import make_server
 
 from disaster.access import Role, cli_actor
 from disaster.accounts import add_user
@@ -22,6 +20,7 @@ from disaster.warnings.state import set_level
 from tests.disaster.reports.factories import build_region
 from web.app import create_app
 from web.config import Settings
+from web.server import ServerThread
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -46,15 +45,9 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, list[str]]]
         s.flush()
         run_deadline_job(s, send=lambda *a, **k: None)
         s.commit()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}", region.communities
-    finally:
-        httpd.shutdown()
-        thread.join(5)
-        app.extensions["disaster_runtime"].engine.dispose()
+    with ServerThread(app) as running:
+        yield running.url, region.communities
+    app.extensions["disaster_runtime"].engine.dispose()
 
 
 def test_console_outlines_uncovered_and_lists_overdue_reports(server):

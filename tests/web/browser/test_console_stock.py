@@ -3,13 +3,11 @@ needs and stock warnings, all as escaped text (headless Chromium)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
-from werkzeug.serving import make_server
 
 from disaster.access import Role, cli_actor
 from disaster.accounts import add_user
@@ -18,6 +16,7 @@ from stockpile import ledger, orders
 from tests.stockpile.conftest import seed_relief, seed_stock
 from web.app import create_app
 from web.config import Settings
+from web.server import ServerThread
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -40,15 +39,9 @@ def server(database_url: str, tmp_path: Path) -> Iterator[str]:
 
         set_minimum(s, cli_actor(), "DPB", "QUILT", 500)  # DPB holds 100: low stock
         s.commit()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(5)
-        app.extensions["disaster_runtime"].engine.dispose()
+    with ServerThread(app) as running:
+        yield running.url
+    app.extensions["disaster_runtime"].engine.dispose()
 
 
 def _show(page, title: str) -> None:  # type: ignore[no-untyped-def]

@@ -3,13 +3,11 @@ read with one tap (headless Chromium)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from disaster.access import SYSTEM, Role, cli_actor
 from disaster.accounts import add_user
@@ -18,6 +16,7 @@ from stockpile import jobs, ledger, notices
 from tests.stockpile.conftest import seed_stock
 from web.app import create_app
 from web.config import Settings
+from web.server import ServerThread
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Inbox2026pass"
@@ -38,17 +37,9 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, object]]:
             jobs.set_minimum(s, cli_actor(), "DPA", item, 1000)
         notices.notify_stock_warnings(s, SYSTEM, channels=[])
         s.commit()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}", sessions
-    finally:
-        httpd.shutdown()
-        thread.join(5)
-        app.extensions["disaster_runtime"].engine.dispose()
-
-
+    with ServerThread(app) as running:
+        yield running.url, sessions
+    app.extensions["disaster_runtime"].engine.dispose()
 
 
 def test_inbox_fits_a_360px_phone_and_marks_read_with_one_tap(server, browser):

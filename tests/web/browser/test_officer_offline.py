@@ -3,13 +3,11 @@ once when the network returns (headless Chromium, service worker, IndexedDB)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from disaster.access import Role, cli_actor
 from disaster.accounts import add_user
@@ -17,6 +15,7 @@ from disaster.reports.models import Report
 from tests.disaster.reports.factories import build_region
 from web.app import create_app
 from web.config import Settings
+from web.server import ServerThread
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Officer2026pass"
@@ -32,22 +31,14 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, object, lis
         add_user(s, cli_actor(), "officer", Role.INFO_OFFICER, password=PASSWORD,
                  scopes=["341302001"], update=True)
         s.commit()
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}", sessions, region.communities
-    finally:
-        httpd.shutdown()
-        thread.join(5)
-        app.extensions["disaster_runtime"].engine.dispose()
+    with ServerThread(app) as running:
+        yield running.url, sessions, region.communities
+    app.extensions["disaster_runtime"].engine.dispose()
 
 
 def count_reports(sessions) -> int:  # type: ignore[no-untyped-def]
     with sessions() as s:
         return s.scalar(select(func.count(Report.id)))
-
-
 
 
 def test_report_filed_offline_arrives_exactly_once(server, browser):
