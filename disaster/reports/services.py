@@ -18,7 +18,7 @@ from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy import false, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, load_only
 
 from disaster import audit
 from disaster.access import SYSTEM, Actor, Role, require_community, require_role
@@ -83,11 +83,12 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
     if values["community"]:
         # Locking the community row serialises submissions per community (PostGIS; SQLite
         # transactions are serialised anyway): two retries of one submission, or two
-        # officers filing the same 初报, cannot both pass the checks below. Polygons are
-        # loaded only when a location must be checked.
+        # officers filing the same 初报, cannot both pass the checks below. Only the codes
+        # are read: the polygon is loaded when a location must be checked.
         community = session.scalar(for_update(
             select(Community).where(Community.code == values["community"])
-            .options(defer(Community.geom), defer(Community.point)), session))
+            .options(load_only(Community.code, Community.township_code,
+                               Community.county_code)), session))
         if community is None:
             errors.add("community", f"unknown community {values['community']}")
     _refuse(errors)
