@@ -10,7 +10,15 @@ from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    bindparam,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from disaster import audit
@@ -257,12 +265,16 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> U
 
 def user_for_token(session: Session, token: str) -> User | None:
     """The active user owning a live ``token``, or ``None``."""
-    # One query with the scopes joined in: every API request pays for this lookup.
-    return session.scalars(
-        select(User).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None),
-               User.active.is_(True))
-        .options(joinedload(User.scopes))).unique().one_or_none()
+    return session.scalars(_USER_FOR_TOKEN, {"token_hash": _token_hash(token)}
+                           ).unique().one_or_none()
+
+
+# Every API request runs this lookup: one query with the scopes joined in, built once.
+_USER_FOR_TOKEN = (
+    select(User).join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None),
+           User.active.is_(True))
+    .options(joinedload(User.scopes)))
 
 
 def _token_hash(token: str) -> str:

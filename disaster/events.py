@@ -7,7 +7,7 @@ import enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ForeignKey, String, select
+from sqlalchemy import JSON, ForeignKey, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from disaster import audit
@@ -168,12 +168,16 @@ def extend_area(session: Session, actor: Actor, event: DisasterEvent, code: str)
                  {"area_codes": before}, {"area_codes": event.area_codes})
 
 
+# Run for every report filed: built once.
+_OPEN_EVENTS = (select(DisasterEvent)
+                .where(DisasterEvent.status == EventStatus.OPEN,
+                       DisasterEvent.hazard == bindparam("hazard", type_=DisasterEvent.hazard.type))
+                .order_by(DisasterEvent.started_at.desc(), DisasterEvent.id.desc()))
+
+
 def open_event_for(session: Session, hazard: Hazard, community_code: str) -> DisasterEvent | None:
     """The most recent open event of ``hazard`` whose area covers the community."""
-    for event in session.scalars(
-            select(DisasterEvent).where(DisasterEvent.status == EventStatus.OPEN,
-                                        DisasterEvent.hazard == hazard)
-            .order_by(DisasterEvent.started_at.desc(), DisasterEvent.id.desc())):
+    for event in session.scalars(_OPEN_EVENTS, {"hazard": hazard}):
         if covers(event, community_code):
             return event
     return None

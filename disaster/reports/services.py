@@ -16,7 +16,7 @@ import numpy as np
 import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import false, or_, select, update
+from sqlalchemy import bindparam, false, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, load_only
 
@@ -49,6 +49,19 @@ from gis.types import utcnow
 # as inside (boundaries of generated or digitised communities are no better than that).
 LOCATION_TOLERANCE_M = 200.0
 MAX_KEY = 120
+
+
+# The statements of the intake path, built once: a province's officers file hundreds of
+# reports a second in a disaster, and building a statement costs about as much as running it.
+_COMMUNITY = (select(Community).where(Community.code == bindparam("code"))
+              .options(load_only(Community.code, Community.township_code, Community.county_code)))
+_RELATED_COLUMNS = (Report.id, Report.event_id, Report.kind, Report.is_latest,
+                    Report.idempotency_key, Report.submitted_by)
+_RELATED = select(*_RELATED_COLUMNS).where(or_(Report.community_code == bindparam("community"),
+                                               Report.idempotency_key == bindparam("key")))
+_RELATED_NO_KEY = select(*_RELATED_COLUMNS).where(Report.community_code == bindparam("community"))
+_NOT_LATEST = (update(Report).where(Report.id.in_(bindparam("ids", expanding=True)))
+               .values(is_latest=False))
 
 
 def _refuse(errors: Mapping[str, list[str]]) -> None:
@@ -85,10 +98,8 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
         # transactions are serialised anyway): two retries of one submission, or two
         # officers filing the same 初报, cannot both pass the checks below. Only the codes
         # are read: the polygon is loaded when a location must be checked.
-        community = session.scalar(for_update(
-            select(Community).where(Community.code == values["community"])
-            .options(load_only(Community.code, Community.township_code,
-                               Community.county_code)), session))
+        community = session.scalar(for_update(_COMMUNITY, session),
+                                   {"code": values["community"]})
         if community is None:
             errors.add("community", f"unknown community {values['community']}")
     _refuse(errors)
@@ -96,11 +107,8 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
     require_community(actor, community.code, community.township_code, community.county_code)
     # One query for both the replay check and the community's earlier reports, read under
     # the lock: a concurrent retry of the same key has committed by now.
-    related = session.execute(
-        select(Report.id, Report.event_id, Report.kind, Report.is_latest,
-               Report.idempotency_key, Report.submitted_by)
-        .where(or_(Report.community_code == community.code, Report.idempotency_key == key)
-               if key is not None else Report.community_code == community.code)).all()
+    related = session.execute(_RELATED if key is not None else _RELATED_NO_KEY,
+                              {"community": community.code, "key": key}).all()
     if key is not None:
         first = _replay(session, actor, key, related)
         if first is not None:
@@ -133,7 +141,7 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
 
     stale = [row.id for row in previous if row.is_latest]
     if stale:
-        session.execute(update(Report).where(Report.id.in_(stale)).values(is_latest=False))
+        session.execute(_NOT_LATEST, {"ids": stale})
     report = Report(
         event=event, event_id=event.id, community_code=community.code, kind=kind, hazard=values["hazard"],
         occurred_at=values["occurred_at"], submitted_at=now, submitted_by=actor.user_id,
