@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import os
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -145,11 +146,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # them with "database is locked" half-way through a transaction.
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-        return engine
+        return _forget_connections_in_forked_children(engine)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    return _forget_connections_in_forked_children(create_engine(url, **kwargs))
+
+
+def _forget_connections_in_forked_children(engine: Engine) -> Engine:
+    # A process forked after the engine was used (gunicorn --preload, multiprocessing)
+    # inherits its pooled connections; two processes talking over one connection corrupt
+    # it. The child starts with an empty pool instead, leaving the parent's untouched.
+    ref = weakref.ref(engine)
+
+    def in_child() -> None:
+        alive = ref()
+        if alive is not None:
+            alive.dispose(close=False)
+
+    os.register_at_fork(after_in_child=in_child)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -3,6 +3,7 @@ server start."""
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,3 +100,35 @@ def test_server_start_warms_outlines_and_communities_for_the_usual_zooms(web):
     wanted = {round(geojson.zoom_tolerance(z), 9) for z in geojson.WARM_ZOOMS}
     assert wanted <= set(layer.by_tolerance)
     assert all(text is not None for key in wanted for text in layer.by_tolerance[key])
+
+
+def _count_in_child(app: Flask, out) -> None:  # type: ignore[no-untyped-def]
+    with app.app_context(), app.extensions["disaster_runtime"].sessions() as session:
+        out.put(len(geojson.cache().layer(session, Community).ids))
+
+
+# Forking a threaded process is what gunicorn --preload does; Python 3.12+ warns about it.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_worker_forked_after_warming_uses_the_cache_and_its_own_connections(web):
+    # gunicorn --preload builds the app (and warms it) before forking the workers.
+    app, data = web
+    geojson.warm_in_background(app).join(timeout=60)
+    with app.app_context():
+        geojson.cache()._lock.acquire()  # as if a refresh were running at the fork
+        try:
+            context = multiprocessing.get_context("fork")
+            out = context.Queue()
+            child = context.Process(target=_count_in_child, args=(app, out), daemon=True)
+            child.start()
+            try:
+                counted = out.get(timeout=60)
+                child.join(timeout=60)
+            finally:
+                if child.is_alive():
+                    child.kill()
+        finally:
+            geojson.cache()._lock.release()
+    assert child.exitcode == 0
+    assert counted == len(data.community_codes)
+    with app.extensions["disaster_runtime"].sessions() as session:  # the parent's pool works
+        assert len(geojson.GeometryCache().layer(session, Community).ids) == counted

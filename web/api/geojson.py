@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,6 +64,17 @@ class GeometryCache:
         self._lock = threading.Lock()
         self._sessions = sessions
         self._refreshing: set[str] = set()
+        # A worker forked while a warming or refreshing thread held the lock (gunicorn
+        # --preload) would inherit it locked, with no thread left to release it.
+        ref = weakref.ref(self)
+
+        def in_child() -> None:
+            alive = ref()
+            if alive is not None:
+                alive._lock = threading.Lock()
+                alive._refreshing = set()
+
+        os.register_at_fork(after_in_child=in_child)
 
     def layer(self, session: Session, model: Any) -> Layer:
         """The current :class:`Layer` of ``model``.
