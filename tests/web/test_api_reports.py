@@ -123,3 +123,11 @@ def test_events_rollup_and_csv(api):
     assert rows[0]["affected_people"] == "40"
     closed = api("POST", f"/api/v1/events/{created.json['id']}/close", who="duty")
     assert closed.json["status"] == "closed"
+
+
+def test_a_bad_limit_is_refused_naming_it(api):
+    for url in ("/api/v1/reports?limit=abc", "/api/v1/reports?limit=0",
+                "/api/v1/evacuation/plans?limit=501"):
+        bad = api("GET", url)
+        assert bad.status_code == 422 and "limit" in bad.json["error"]["fields"], url
+    assert api("GET", "/api/v1/reports?limit=2").status_code == 200

@@ -18,23 +18,13 @@ from disaster.assessment.service import assessment_document
 from disaster.events import get_event
 from gis.errors import ValidationError
 from web import assessment_inputs as gather
-from web.api.common import actor, api_blueprint, json_body, session
+from web.api.common import actor, api_blueprint, json_body, query_limit, session
 
 bp = api_blueprint("assessment")
 
 
 def _flag(name: str) -> bool:
     return request.args.get(name, "").lower() in ("1", "true", "yes")
-
-
-def _limit() -> int | None:
-    raw = request.args.get("limit")
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationError("limit must be a positive integer",
-                              fields={"limit": ["expected a positive integer"]})
-    return int(raw)
 
 
 def _event_id() -> int | None:
@@ -88,7 +78,7 @@ def risk():  # type: ignore[no-untyped-def]
             "by_county", "weights", "formula"}
         422: {description: bad limit}
     """
-    limit = _limit()
+    limit = query_limit(None)
     return jsonify(risk_document(gather.risk(session()), limit))
 
 

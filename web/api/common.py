@@ -13,7 +13,7 @@ from web.db import get_session
 from web.errors import error_body
 from web.extensions import current_actor
 
-__all__ = ["actor", "api_blueprint", "json_body", "session"]
+__all__ = ["actor", "api_blueprint", "json_body", "query_limit", "session"]
 
 
 def api_blueprint(name: str) -> Blueprint:
@@ -35,6 +35,17 @@ def actor() -> Actor:
 
 def session():  # type: ignore[no-untyped-def]
     return get_session()
+
+
+def query_limit(default: int | None, maximum: int | None = None) -> int | None:
+    """The ``limit`` query parameter (1 to ``maximum``), ``default`` when absent; 422 otherwise."""
+    raw = request.args.get("limit")
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+        bound = f"1 to {maximum}" if maximum is not None else "a positive integer"
+        raise ValidationError(f"limit must be {bound}", fields={"limit": [f"expected {bound}"]})
+    return int(raw)
 
 
 def json_body() -> dict[str, Any]:

@@ -22,7 +22,7 @@ from disaster.reports.services import (
 from disaster.reports.validation import parse_time
 from gis.errors import ValidationError
 from web.api import geojson
-from web.api.common import actor, api_blueprint, json_body, session
+from web.api.common import actor, api_blueprint, json_body, query_limit, session
 
 bp = api_blueprint("reports")
 
@@ -132,13 +132,11 @@ def reports():  # type: ignore[no-untyped-def]
         200: {description: list of reports with the CONTRACT.md fields}
         403: {description: community outside your scope}
     """
-    limit = request.args.get("limit", "500")
-    if not limit.isdigit():
-        raise ValidationError("limit must be a number", fields={"limit": ["a number"]})
+    limit = query_limit(500)  # list_reports caps it at 5,000
     return jsonify(list_reports(session(), actor(), community=request.args.get("community"),
                                 event=request.args.get("event"),
                                 latest_only=request.args.get("latest") in ("1", "true"),
-                                limit=int(limit)))
+                                limit=limit))
 
 
 @bp.get("/reports/photos/<int:photo_id>")

@@ -15,7 +15,7 @@ from disaster.communities import Community
 from shelters import evacuation, safety, services
 from shelters.errors import ShelterValidationError
 from shelters.models import EvacuationPlan, Shelter
-from web.api.common import actor, api_blueprint, json_body, session
+from web.api.common import actor, api_blueprint, json_body, query_limit, session
 
 bp = api_blueprint("shelters")
 
@@ -226,11 +226,8 @@ def list_plans():  # type: ignore[no-untyped-def]
     responses:
       200: {description: "[{id, created_at, actor, people, assigned, unassigned, objective}]"}
     """
-    limit = request.args.get("limit", "20")
-    if not limit.isdigit() or not 1 <= int(limit) <= 500:
-        raise ShelterValidationError("limit must be 1..500", fields={"limit": ["1..500"]})
     rows = session().scalars(select(EvacuationPlan).order_by(EvacuationPlan.id.desc())
-                             .limit(int(limit)))
+                             .limit(query_limit(20, 500)))
     return jsonify([{"id": p.id, "created_at": p.created_at.isoformat(), "actor": p.actor_name,
                      "distance_mode": p.distance_mode, "people": p.people,
                      "assigned": p.assigned, "unassigned": p.unassigned,

@@ -10,7 +10,7 @@ from stockpile import catalog, ledger, needs, orders
 from stockpile import jobs as stock_jobs
 from stockpile.dispatch import DEFAULT_DETOUR, DEFAULT_MAX_DEPOTS, DEFAULT_UNMET_PENALTY
 from stockpile.errors import StockValidationError
-from web.api.common import actor, api_blueprint, json_body, session
+from web.api.common import actor, api_blueprint, json_body, query_limit, session
 
 bp = api_blueprint("stock")
 
@@ -124,8 +124,7 @@ def stock_card(code: str, item: str):  # type: ignore[no-untyped-def]
       404: {description: unknown depot}
       422: {description: unknown item}
     """
-    limit = request.args.get("limit", type=int)
-    return jsonify(ledger.stock_card(session(), code, item, limit=limit))
+    return jsonify(ledger.stock_card(session(), code, item, limit=query_limit(None)))
 
 
 @bp.get("/stock/warnings")
