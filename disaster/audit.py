@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, insert
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from gis.db import Base
@@ -29,12 +29,9 @@ class AuditEntry(Base):
     source: Mapped[str | None] = mapped_column(String(40))
 
 
-_INSERT = insert(AuditEntry.__table__)
-
-
 def record(session: Session, actor: Any, action: str, entity_type: str,
            entity_id: Any = None, before: dict | None = None,
-           after: dict | None = None, *, at_once: bool = False) -> None:
+           after: dict | None = None) -> AuditEntry:
     """Add an audit entry for ``actor`` (an :class:`disaster.access.Actor`) to the session.
 
     Parameters
@@ -43,26 +40,19 @@ def record(session: Session, actor: Any, action: str, entity_type: str,
         Dotted verb such as ``community.update`` or ``auth.login``.
     before, after
         JSON-serialisable snapshots; ``None`` for creation or deletion.
-    at_once
-        Write it now with one prepared INSERT rather than with the session's next flush:
-        cheaper for the single entry of a hot path (a field report), while the many
-        entries of an import are cheaper batched by the flush.
     """
-    values = {
-        "at": utcnow(),
-        "actor_id": getattr(actor, "user_id", None),
-        "actor_name": getattr(actor, "username", "system"),
-        "action": action,
-        "entity_type": entity_type,
-        "entity_id": None if entity_id is None else str(entity_id),
-        "before": _jsonable(before),
-        "after": _jsonable(after),
-        "source": getattr(actor, "source", None),
-    }
-    if at_once:
-        session.execute(_INSERT, values)
-    else:
-        session.add(AuditEntry(**values))
+    entry = AuditEntry(
+        actor_id=getattr(actor, "user_id", None),
+        actor_name=getattr(actor, "username", "system"),
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        before=_jsonable(before),
+        after=_jsonable(after),
+        source=getattr(actor, "source", None),
+    )
+    session.add(entry)
+    return entry
 
 
 def _jsonable(value: Any) -> Any:

@@ -164,9 +164,8 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
     audit.record(session, actor, f"report.{kind.value}", "report", report.id, None,
                  {"event": event.code, "community": community.code, "kind": kind.value,
                   **{name: values[name] for name in INDICATORS},
-                  "photos": len(cleaned)}, at_once=True)
-    if cleaned:
-        session.flush()
+                  "photos": len(cleaned)})
+    session.flush()
     return report, False
 
 
