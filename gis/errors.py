@@ -13,14 +13,27 @@ class AppError(Exception):
     status: int = 400
     code: str = "bad_request"
 
-    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None,
+                 field_codes: dict[str, list[str]] | None = None, code: str | None = None) -> None:
+        """``message`` and field messages may be :func:`gis.messages.msg` (translatable).
+
+        ``field_codes`` gives each field's stable machine codes (``required``, ``too_long``…)
+        beside its messages; ``code`` overrides the class's code for this instance.
+        """
         super().__init__(message)
         self.message = message
         self.fields = fields or {}
+        self.field_codes = field_codes or {}
+        if code is not None:
+            self.code = code
 
     def to_dict(self) -> dict:
-        """The JSON error document of CONTRACT.md."""
-        return {"error": {"code": self.code, "message": self.message, "fields": self.fields}}
+        """The JSON error document of CONTRACT.md (untranslated; ``web`` translates)."""
+        body = {"code": self.code, "message": str(self.message),
+                "fields": {k: [str(m) for m in v] for k, v in self.fields.items()}}
+        if self.field_codes:
+            body["field_codes"] = self.field_codes
+        return {"error": body}
 
 
 class ValidationError(AppError):

@@ -1,24 +1,74 @@
-"""One place that turns domain errors into responses: JSON for the API, pages for HTML."""
+"""One place that turns domain errors into responses: JSON for the API, pages for HTML.
+
+Messages are translated here, once, into the request's language: a domain error's message
+and field messages are English catalogue keys (:mod:`gis.messages`); the JSON keeps the
+stable machine ``code`` and the field names so pages and scripts need not parse text.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from gis.errors import AppError
+from gis.messages import translate as translate_text
 
 log = logging.getLogger(__name__)
+
+# Werkzeug's English descriptions are replaced by these, per status, for people to read.
+HTTP_MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Please sign in, or send a valid API token."),
+    403: _l("You are not allowed to do this."),
+    404: _l("Nothing was found at this address."),
+    405: _l("This method is not allowed here."),
+    409: _l("This conflicts with the current state; reload and try again."),
+    413: _l("The upload is too large."),
+    415: _l("This content type is not supported."),
+    422: _l("Some of the input is not valid."),
+    429: _l("Too many attempts; please wait a moment and try again."),
+    500: _l("Something went wrong on the server; the error has been logged."),
+    503: _l("The service is temporarily unavailable; please try again shortly."),
+}
+
+
+def translate(text: str) -> str:
+    """``text`` (a :class:`gis.messages.Message` or a catalogue key) in the request language."""
+    return translate_text(text, gettext)
+
+
+def translate_fields(fields: dict | None) -> dict[str, list[str]]:
+    """Field → messages, each message translated."""
+    return {str(k): [translate(m) for m in (v if isinstance(v, list | tuple) else [v])]
+            for k, v in (fields or {}).items()}
 
 
 def wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
-def error_body(status: int, code: str, message: str, fields: dict | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+def error_body(status: int, code: str, message: str, fields: dict | None = None,
+               field_codes: dict | None = None) -> dict:
+    """The JSON error document of CONTRACT.md, message and field messages translated.
+
+    ``field_codes`` (field → stable machine codes) is added when known, so a page or a
+    script can react to a field's problem without reading the text.
+    """
+    body = {"code": code, "message": translate(message), "fields": translate_fields(fields)}
+    if field_codes:
+        body["field_codes"] = field_codes
+    return {"error": body}
+
+
+def http_message(status: int, fallback: str = "") -> str:
+    """The translated text people read for an HTTP status."""
+    known = HTTP_MESSAGES.get(status)
+    return str(known) if known is not None else translate(fallback)
 
 
 def init_app(app: Flask) -> None:
@@ -26,21 +76,34 @@ def init_app(app: Flask) -> None:
     def _app_error(exc: AppError):  # type: ignore[no-untyped-def]
         log.info("refused %s %s: %s", request.method, request.path, exc)
         if wants_json():
-            return jsonify(exc.to_dict()), exc.status
-        return _page(exc.status, exc.message)
+            return jsonify(error_body(exc.status, exc.code, exc.message, exc.fields,
+                                      exc.field_codes)), exc.status
+        return _page(exc.status, translate(exc.message))
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
+        message = gettext("The form has expired or did not come from this site; "
+                          "reload the page and try again.")
         if wants_json():
-            return jsonify(error_body(400, "csrf", exc.description)), 400
-        return _page(400, exc.description)
+            return jsonify({"error": {"code": "csrf", "message": message, "fields": {}}}), 400
+        return _page(400, message)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        status = exc.code or 500
         code = (exc.name or "error").lower().replace(" ", "_")
+        message = http_message(status, exc.description or exc.name or "")
         if wants_json():
-            return jsonify(error_body(exc.code or 500, code, exc.description or "")), exc.code
-        return _page(exc.code or 500, exc.description or exc.name)
+            response = jsonify({"error": {"code": code, "message": message, "fields": {}}})
+        else:
+            response = _page(status, message)[0]
+            if not hasattr(response, "headers"):
+                response = app.make_response(response)
+        # Keep what werkzeug set for this status (Allow on 405, WWW-Authenticate on 401).
+        for key, value in exc.get_headers():
+            if key.lower() != "content-type":
+                response.headers[key] = value
+        return response, status
 
 
 def _page(status: int, message: str):  # type: ignore[no-untyped-def]

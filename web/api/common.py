@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from disaster.access import Actor
 from gis.errors import ValidationError
+from gis.messages import msg
+from gis.schema import validate
 from web.db import get_session
-from web.errors import error_body
+from web.errors import error_body, http_message
 from web.extensions import current_actor
 
-__all__ = ["actor", "api_blueprint", "json_body", "query_limit", "session"]
+__all__ = ["actor", "api_blueprint", "api_doc", "json_body", "query", "query_limit", "session"]
+
+S = TypeVar("S")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def api_blueprint(name: str) -> Blueprint:
@@ -23,7 +29,7 @@ def api_blueprint(name: str) -> Blueprint:
     @bp.before_request
     def _require_login():  # type: ignore[no-untyped-def]
         if not current_user.is_authenticated:
-            return jsonify(error_body(401, "unauthenticated", "sign in or send a bearer token")), 401
+            return jsonify(error_body(401, "unauthenticated", str(http_message(401)))), 401
         return None
 
     return bp
@@ -48,10 +54,38 @@ def query_limit(default: int | None, maximum: int | None = None) -> int | None:
     return int(raw)
 
 
-def json_body() -> dict[str, Any]:
-    """The request's JSON object, or a 422 naming the body."""
-    data = request.get_json(silent=True)
+def json_body(schema: type[S] | None = None) -> Any:
+    """The request's JSON object checked against ``schema`` (a :class:`gis.schema.Schema`).
+
+    Without a schema, the plain dict. Anything but a JSON object, or a body that breaks the
+    schema, is a 422 naming each field.
+    """
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # JSON nested beyond the parser's depth
+        data = None
     if not isinstance(data, dict):
-        raise ValidationError("request body must be a JSON object",
-                              fields={"body": ["expected a JSON object"]})
-    return data
+        raise ValidationError(msg("request body must be a JSON object"),
+                              fields={"body": [msg("expected a JSON object")]},
+                              field_codes={"body": ["type"]})
+    return data if schema is None else validate(schema, data)  # type: ignore[type-var]
+
+
+def query(schema: type[S]) -> S:
+    """The query string checked against ``schema``; 422 naming each parameter otherwise."""
+    return validate(schema, request.args.to_dict())  # type: ignore[type-var]
+
+
+def api_doc(*, body: type | None = None, response: Any = None, query: type | None = None,
+            status: int = 200, responses: dict[int, str] | None = None) -> Callable[[F], F]:
+    """Declare a view's request ``body`` schema, ``query`` schema and success ``response``
+    schema (a pydantic model, or a type such as ``list[Model]``) for the OpenAPI document.
+
+    ``status`` is the success status; ``responses`` adds other documented statuses
+    (status → description), e.g. ``{404: "no such depot", 409: "beyond stock"}``.
+    """
+    def mark(view: F) -> F:
+        view._api_doc = {"body": body, "response": response, "query": query,  # type: ignore[attr-defined]
+                         "status": status, "responses": dict(responses or {})}
+        return view
+    return mark

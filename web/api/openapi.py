@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from apispec import APISpec
+from pydantic import TypeAdapter
 from apispec.yaml_utils import load_operations_from_docstring
 from flask import Flask, current_app, jsonify
 
@@ -47,6 +48,47 @@ def _summary(doc: str | None) -> str:
     return first[0].strip() if first else ""
 
 
+_REF = "#/components/schemas/{model}"
+
+
+def _json_schema(kind: Any, schemas: dict[str, Any], mode: str) -> dict[str, Any]:
+    """The JSON schema of a pydantic model or type; its definitions go to ``schemas``."""
+    out = TypeAdapter(kind).json_schema(ref_template=_REF, mode=mode)  # type: ignore[arg-type]
+    for name, definition in out.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    title = out.get("title")
+    if out.get("type") == "object" and isinstance(title, str) and title.isidentifier():
+        schemas.setdefault(title, out)
+        return {"$ref": _REF.format(model=title)}
+    return out
+
+
+def _apply_doc(op: dict[str, Any], doc: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Request body, query parameters and responses declared with ``web.api.common.api_doc``."""
+    if doc.get("body") is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": _json_schema(doc["body"], schemas, "validation")}}}
+    if doc.get("query") is not None:
+        q = TypeAdapter(doc["query"]).json_schema(ref_template=_REF, mode="validation")
+        required = set(q.get("required", []))
+        params = list(op.get("parameters") or [])
+        for name, prop in (q.get("properties") or {}).items():
+            prop = {k: v for k, v in prop.items() if k != "title"}
+            params.append({"name": name, "in": "query", "required": name in required,
+                           "schema": prop})
+        op["parameters"] = params
+    responses = op.setdefault("responses", {})
+    ok = str(doc.get("status") or 200)
+    entry = responses.setdefault(ok, {"description": "OK"})
+    if doc.get("response") is not None:
+        entry["content"] = {"application/json": {
+            "schema": _json_schema(doc["response"], schemas, "serialization")}}
+    if doc.get("body") is not None or doc.get("query") is not None:
+        responses.setdefault("422", {"description": "invalid input, each field named"})
+    for status, text in (doc.get("responses") or {}).items():
+        responses.setdefault(str(status), {"description": text})
+
+
 def build_spec(app: Flask) -> dict[str, Any]:
     """The OpenAPI 3.0 document (a dict) of every ``/api/v1`` rule of ``app``."""
     spec = APISpec(title="Disaster early warning and relief API", version="1",
@@ -64,6 +106,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
                                      "fields": {"type": "object", "additionalProperties": {
                                          "type": "array", "items": {"type": "string"}}}}}}})
     paths: dict[str, dict[str, Any]] = {}
+    schemas: dict[str, Any] = {}
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
         if not rule.rule.startswith(API_PREFIX + "/"):
             continue
@@ -74,6 +117,9 @@ def build_spec(app: Flask) -> dict[str, Any]:
             if method not in _METHODS or method in path:
                 continue
             op = dict(documented.get(method) or {})
+            doc = getattr(view, "_api_doc", None)
+            if doc is not None:
+                _apply_doc(op, doc, schemas)
             op.setdefault("summary", _summary(view.__doc__) or rule.endpoint)
             op.setdefault("operationId", f"{rule.endpoint}.{method}")
             op.setdefault("tags", [rule.endpoint.split(".")[0].removeprefix("api_")])
@@ -92,6 +138,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
                     response["content"] = {"application/json": {"schema": _ERROR}}
             op["responses"] = responses
             path[method] = op
+    for name, definition in sorted(schemas.items()):
+        spec.components.schema(name, definition)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     out = spec.to_dict()
