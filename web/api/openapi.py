@@ -11,9 +11,9 @@ import re
 from typing import Any
 
 from apispec import APISpec
-from pydantic import TypeAdapter
 from apispec.yaml_utils import load_operations_from_docstring
 from flask import Flask, current_app, jsonify
+from pydantic import TypeAdapter
 
 from web.api.common import api_blueprint
 
