@@ -26,3 +26,27 @@ def browser() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+SCREENSHOT_DIR = Path(__file__).resolve().parents[3] / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture
+def screenshot(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """``screenshot(page, name)`` saves a full-page PNG as
+    ``test-artifacts/screenshots/<backend>/<name>.png`` (the folder the README names)."""
+    backend = "spatialite"
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None:
+        for value in callspec.params.values():
+            if value in ("spatialite", "postgis"):
+                backend = value
+    folder = SCREENSHOT_DIR / backend
+
+    def take(page: Any, name: str, full_page: bool = True) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        return path
+
+    return take
