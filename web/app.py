@@ -21,6 +21,8 @@ BLUEPRINT_MODULES = [
     "web.api.reports",
     "web.api.stock",
     "web.api.shelters",
+    "web.api.evacuation_orders",
+    "web.evacuation.views",
     "web.api.assessment",
     "web.sitrep.views",
     "web.officer.views",

@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "disaster.notify.models",
     "disaster.assessment.models",
     "shelters.models",
+    "shelters.order_models",
     "stockpile.models",
     "stockpile.orders_models",
     "stockpile.dispatch_models",
