@@ -249,8 +249,11 @@ def orders_for_officer(session: Session, actor: Actor, limit: int = 20) -> list[
 
 def acknowledge(session: Session, actor: Actor, order_id: int,
                 community_code: str) -> EvacuationOrderCommunity:
-    """The officer confirms the order reached a community of their own (once; audited)."""
-    if actor.role != Role.INFO_OFFICER:
+    """The officer confirms the order reached a community of their own (once; audited).
+
+    Administrators may record it too (they act for the command line).
+    """
+    if actor.role not in (Role.INFO_OFFICER, Role.ADMIN):
         raise ShelterPermissionDenied(
             msg("Only the community's information officer acknowledges an evacuation order."))
     get_order(session, order_id)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from gis.schema import INT32_MAX, Schema
+
+# Text or null, written as OpenAPI 3.0 spells it (3.0 has no "null" type).
+OptionalText = Annotated[str | None, WithJsonSchema({"type": "string", "nullable": True})]
 
 
 class MovementIn(Schema):
@@ -25,8 +28,8 @@ class ShelterOut(Schema):
     capacity: int
     occupancy: int
     free: int
-    community_code: str | None = None
-    community_name: str | None = None
+    community_code: OptionalText = None
+    community_name: OptionalText = None
 
 
 class IssueOrderIn(Schema):
@@ -54,8 +57,8 @@ class PlannedCommunityOut(Schema):
 
 
 class OrderCommunityOut(PlannedCommunityOut):
-    acknowledged_at: str | None = None
-    acknowledged_by: str | None = None
+    acknowledged_at: OptionalText = None
+    acknowledged_by: OptionalText = None
 
 
 class OrderOut(Schema):

@@ -76,6 +76,15 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | list[tuple[tuple[str, ...], fro
     ("GET", "/api/v1/evacuation/plans/{}"): ANY,
     ("GET", "/api/v1/evacuation/plans/{}/communities/{}"): ANY,
     ("GET", "/api/v1/evacuation/plans/{}/flows"): ANY,
+    ("GET", "/api/v1/evacuation/plans/{}/communities"): ANY,
+    ("POST", "/api/v1/evacuation/orders"): frozenset({ADMIN, DUTY}),
+    ("GET", "/api/v1/evacuation/orders"): ANY,
+    ("GET", "/api/v1/evacuation/orders/{}"): ANY,
+    # Officers acknowledge for their own communities only (scope: tests/shelters/test_orders.py).
+    ("POST", "/api/v1/evacuation/orders/{}/communities/{}/acknowledge"): frozenset({ADMIN,
+                                                                                  OFFICER}),
+    # The officer of the shelter's community too; the dataset's shelters name no community.
+    ("POST", "/api/v1/shelters/{}/movements"): frozenset({ADMIN, DUTY}),
     ("GET", "/api/v1/events"): ANY,
     ("POST", "/api/v1/events"): frozenset({ADMIN, DUTY}),
     ("POST", "/api/v1/events/{}/close"): frozenset({ADMIN, DUTY}),
@@ -115,6 +124,8 @@ BODIES: dict[tuple[str, str], dict] = {
         "community": "{community}", "kind": "initial", "hazard": "rainstorm",
         "occurred_at": "2026-11-29T08:00:00+08:00", "affected_people": 3, "evacuated": 1},
     ("PATCH", "/api/v1/shelters/{}"): {"occupancy": 10},
+    ("POST", "/api/v1/evacuation/orders"): {"plan_id": 1},
+    ("POST", "/api/v1/shelters/{}/movements"): {"kind": "arrival", "people": 1},
     ("POST", "/api/v1/depots/{}/movements"): {"kind": "receipt", "item": "QUILT",
                                                "quantity": 5, "reason": "authz matrix"},
 }

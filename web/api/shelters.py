@@ -291,23 +291,29 @@ def _flows_geojson(s: Any, document: dict[str, Any]) -> dict[str, Any]:
     communities = sorted({a["community"] for a in assignments})
     shelters = sorted({a["shelter"] for a in assignments})
     where: dict[str, tuple[float, float]] = {}
+    names: dict[str, str] = {}
     for i in range(0, len(communities), 500):
-        for code, point, geom in s.execute(select(Community.code, Community.point, Community.geom)
-                                           .where(Community.code.in_(communities[i:i + 500]))):
+        for code, name, point, geom in s.execute(
+                select(Community.code, Community.name, Community.point, Community.geom)
+                .where(Community.code.in_(communities[i:i + 500]))):
+            names[code] = name
             shape = to_shape(point) if point is not None else (
                 to_shape(geom).representative_point() if geom is not None else None)
             if shape is not None:
                 where[code] = (shape.x, shape.y)
     shelter_at: dict[str, tuple[float, float]] = {}
     for i in range(0, len(shelters), 500):
-        for code, geom in s.execute(select(Shelter.code, Shelter.geom)
-                                    .where(Shelter.code.in_(shelters[i:i + 500]))):
+        for code, name, geom in s.execute(select(Shelter.code, Shelter.name, Shelter.geom)
+                                          .where(Shelter.code.in_(shelters[i:i + 500]))):
+            names[f"shelter:{code}"] = name
             if geom is not None:
                 p = to_shape(geom)
                 shelter_at[code] = (p.x, p.y)
     features = [{"type": "Feature",
                  "geometry": {"type": "LineString",
                               "coordinates": [where[a["community"]], shelter_at[a["shelter"]]]},
-                 "properties": a}
+                 # Names beside the codes: the pop-up shows names (the codes stay for scripts).
+                 "properties": a | {"community_name": names.get(a["community"]),
+                                    "shelter_name": names.get(f"shelter:{a['shelter']}")}}
                 for a in assignments if a["community"] in where and a["shelter"] in shelter_at]
     return {"type": "FeatureCollection", "plan": document["id"], "features": features}

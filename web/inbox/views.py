@@ -21,6 +21,7 @@ bp = Blueprint("inbox", __name__, url_prefix="/inbox", template_folder="template
 KIND_LABELS = {
     "alert": _l("Warning"), "escalation": _l("Escalation"),
     "report_reminder": _l("Report reminder"), "report_due": _l("Report reminder"),
+    "evacuation_order": _l("Evacuation order"),
     "low_stock": _l("Low stock"), "expiring": _l("Expiring soon"), "expired": _l("Expired"),
 }
 STOCK_KINDS = ("low_stock", "expiring", "expired")
@@ -47,6 +48,8 @@ def _action(note: Notification) -> tuple[str, str] | None:
         depot = note.reference.split(":")[1]
         if "depot.show" in views and depot:
             return url_for("depot.show", code=depot), _("Open the depot")
+    if note.kind == "evacuation_order" and "evacuation_pages.officer_orders" in views:
+        return url_for("evacuation_pages.officer_orders"), _("Acknowledge the evacuation order")
     if note.officer_id is not None and "officer.index" in views:
         if note.kind in ("alert", "escalation"):
             return url_for("officer.index"), _("Acknowledge on my page")

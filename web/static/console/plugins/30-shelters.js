@@ -67,7 +67,13 @@
             (pr.reasons || []).forEach(function (r) {
               rows.push([t({zh_CN: '原因', en: 'Reason'}), r.text || (r.rule + ' ' + r.community)]);
             });
-            return DC.popup(pr.name, rows);
+            var box = DC.popup(pr.name, rows);
+            var link = document.createElement('a');
+            link.href = '/shelters/operations#shelter-' + encodeURIComponent(pr.code);
+            link.className = 'shelter-ops-link';
+            link.textContent = t({zh_CN: '登记入住 / 离开', en: 'Check people in / out'});
+            box.appendChild(link);
+            return box;
           });
         }
       });
@@ -98,7 +104,8 @@
         onEachFeature: function (f, layer) {
           var pr = f.properties;
           layer.bindPopup(function () {
-            return DC.popup(pr.community + ' → ' + pr.shelter, [
+            return DC.popup((pr.community_name || pr.community) + ' → ' +
+                            (pr.shelter_name || pr.shelter), [
               [t({zh_CN: '人数', en: 'People'}), num(pr.people)],
               [t({zh_CN: '其中老幼病残', en: 'Of whom vulnerable'}), num(pr.vulnerable)],
               [t({zh_CN: '距离（公里）', en: 'Distance (km)'}), Number(pr.distance_km).toFixed(1)]
@@ -129,24 +136,80 @@
     ];
   }
 
-  async function showCommunity(planId, code, out) {
+  // The server's translated message, never a URL or a status code.
+  function errText(err) {
+    return err && err.body && err.body.error ? err.body.error.message
+      : t({zh_CN: '操作失败，请稍后重试。', en: 'That did not work; please try again.'});
+  }
+
+  function placeName(c) {
+    return c.township ? c.name + '（' + c.township + '）' : c.name;
+  }
+
+  function km(v) { return Number(v).toFixed(1); }
+
+  // Where one planned community goes: shelter names, people and distance, and who is left.
+  function showCommunity(c, out) {
     out.textContent = '';
-    var data = await DC.fetchJSON('/api/v1/evacuation/plans/' + planId + '/communities/' +
-                                  encodeURIComponent(code));
-    var list = el('ul');
-    data.destinations.forEach(function (d) {
-      list.appendChild(el('li', d.shelter + ' — ' + num(d.people) +
-        t({zh_CN: ' 人，', en: ' people, '}) + Number(d.distance_km).toFixed(1) +
-        t({zh_CN: ' 公里', en: ' km'})));
+    out.appendChild(el('div', placeName(c) + t({zh_CN: '：转移 ', en: ': move '}) + num(c.people) +
+                        t({zh_CN: ' 人', en: ' people'}), 'evacuation-where-title'));
+    var list = el('ul', null, 'evacuation-where');
+    c.destinations.forEach(function (d) {
+      list.appendChild(el('li', d.shelter_name + ' — ' + num(d.people) +
+        t({zh_CN: ' 人，', en: ' people, '}) + km(d.distance_km) + t({zh_CN: ' 公里', en: ' km'})));
     });
-    if (!data.destinations.length) {
-      list.appendChild(el('li', t({zh_CN: '无安排', en: 'No destinations'})));
+    if (!c.destinations.length) {
+      list.appendChild(el('li', t({zh_CN: '无可用避难场所', en: 'No shelter has room'})));
     }
-    if (data.unassigned) {
-      list.appendChild(el('li', t({zh_CN: '未能安置：', en: 'Unplaced: '}) + num(data.unassigned)));
+    if (c.unassigned) {
+      list.appendChild(el('li', t({zh_CN: '未能安置：', en: 'Unplaced: '}) + num(c.unassigned) +
+                              t({zh_CN: ' 人', en: ' people'})));
     }
     out.appendChild(list);
   }
+
+  function localTime(iso) {
+    if (!iso) { return ''; }
+    return new Date(iso).toLocaleString(DC.lang === 'en' ? 'en-GB' : 'zh-CN',
+      {timeZone: 'Asia/Shanghai', month: '2-digit', day: '2-digit', hour: '2-digit',
+       minute: '2-digit'});
+  }
+
+  // Per issued order: who acknowledged (when, by whom) and who not yet, by name and township.
+  function renderOrders(orders, host) {
+    host.textContent = '';
+    if (!orders.length) { return; }
+    orders.slice(0, 3).forEach(function (o) {
+      var box = el('div', null, 'evacuation-order');
+      box.setAttribute('data-order', o.id);
+      box.appendChild(el('h3', t({zh_CN: '疏散令 ', en: 'Evacuation order '}) + o.id +
+        t({zh_CN: '（方案 ', en: ' (plan '}) + o.plan_id + t({zh_CN: '）', en: ')'})));
+      box.appendChild(el('div', t({zh_CN: '签发：', en: 'Issued: '}) + localTime(o.issued_at) +
+        ' · ' + o.issued_by));
+      box.appendChild(el('div', t({zh_CN: '已确认 ', en: 'Acknowledged '}) + o.acknowledged +
+        ' / ' + o.communities.length, 'order-ack-count'));
+      var done = o.communities.filter(function (c) { return c.acknowledged_at; });
+      var waiting = o.communities.filter(function (c) { return !c.acknowledged_at; });
+      if (done.length) {
+        box.appendChild(el('div', t({zh_CN: '已确认：', en: 'Acknowledged:'})));
+        var ul = el('ul', null, 'order-acked');
+        done.forEach(function (c) {
+          ul.appendChild(el('li', placeName(c) + ' — ' + c.acknowledged_by + ' ' +
+                                  localTime(c.acknowledged_at)));
+        });
+        box.appendChild(ul);
+      }
+      if (waiting.length) {
+        box.appendChild(el('div', t({zh_CN: '未确认：', en: 'Not acknowledged:'})));
+        var wl = el('ul', null, 'order-waiting');
+        waiting.forEach(function (c) { wl.appendChild(el('li', placeName(c))); });
+        box.appendChild(wl);
+      }
+      host.appendChild(box);
+    });
+  }
+
+  var ordersTimer = null;
 
   DC.addPanel('evacuation', {
     title: {zh_CN: '疏散安置方案', en: 'Evacuation plan'},
@@ -159,27 +222,71 @@
       button.type = 'button';
       element.appendChild(button);
       var form = el('div', null, 'evacuation-community');
-      var input = el('input');
-      input.placeholder = t({zh_CN: '社区（村）代码', en: 'Community code'});
-      input.setAttribute('aria-label', input.placeholder);
+      var select = el('select');
+      select.id = 'evacuation-community-select';
+      select.setAttribute('aria-label', t({zh_CN: '方案中的社区（村）', en: 'Community in the plan'}));
       var ask = el('button', t({zh_CN: '查看去向', en: 'Where do they go?'}));
       ask.type = 'button';
-      var answer = el('div');
-      form.appendChild(input);
+      ask.id = 'evacuation-where-button';
+      var answer = el('div', null, 'evacuation-answer');
+      form.appendChild(select);
       form.appendChild(ask);
       element.appendChild(form);
       element.appendChild(answer);
+      var issue = el('button', t({zh_CN: '签发疏散令', en: 'Issue the evacuation order'}));
+      issue.type = 'button';
+      issue.id = 'evacuation-issue';
+      var issueNote = el('div', null, 'evacuation-issue-note');
+      element.appendChild(issue);
+      element.appendChild(issueNote);
+      var ordersBox = el('div', null, 'evacuation-orders');
+      element.appendChild(ordersBox);
+      var communities = [];
+      var orders = [];
+
+      async function refreshOrders() {
+        try {
+          orders = await DC.fetchJSON('/api/v1/evacuation/orders?limit=5');
+          renderOrders(orders, ordersBox);
+        } catch (err) {
+          ordersBox.textContent = errText(err);
+        }
+      }
+
+      function issuedFor(id) {
+        return orders.some(function (o) { return o.plan_id === id; });
+      }
 
       var planId = await latestPlanId();
       async function showPlan(id) {
         info.textContent = '';
+        select.textContent = '';
+        answer.textContent = '';
+        issueNote.textContent = '';
+        communities = [];
         if (id === null) {
           info.appendChild(el('p', t({zh_CN: '尚无疏散方案。', en: 'No evacuation plan yet.'})));
+          issue.disabled = true;
+          form.hidden = true;
           return;
         }
         var plan = await DC.fetchJSON('/api/v1/evacuation/plans/' + id);
         summaryLines(plan).forEach(function (line) { info.appendChild(el('div', line)); });
+        communities = await DC.fetchJSON('/api/v1/evacuation/plans/' + id + '/communities');
+        communities.forEach(function (c, i) {
+          var option = el('option', placeName(c) + ' · ' + num(c.people) +
+                                    t({zh_CN: ' 人', en: ' people'}));
+          option.value = String(i);
+          select.appendChild(option);
+        });
+        form.hidden = !communities.length;
+        var issued = issuedFor(id);
+        issue.disabled = issued || !communities.length;
+        if (issued) {
+          issueNote.textContent = t({zh_CN: '本方案已签发。', en: 'This plan has been issued.'});
+        }
       }
+      await refreshOrders();
       await showPlan(planId);
 
       button.addEventListener('click', async function () {
@@ -192,20 +299,40 @@
         } catch (err) {
           info.appendChild(el('p', err.status === 403
             ? t({zh_CN: '仅值班员可计算方案。', en: 'Only duty officers compute plans.'})
-            : err.message, 'error'));
+            : errText(err), 'error'));
         } finally {
           button.disabled = false;
         }
       });
-      ask.addEventListener('click', async function () {
-        var code = input.value.trim();
-        if (!code || planId === null) { return; }
+      ask.addEventListener('click', function () {
+        var c = communities[Number(select.value)];
+        if (c) { showCommunity(c, answer); }
+      });
+      select.addEventListener('change', function () {
+        var c = communities[Number(select.value)];
+        if (c) { showCommunity(c, answer); }
+      });
+      issue.addEventListener('click', async function () {
+        if (planId === null) { return; }
+        var people = communities.reduce(function (n, c) { return n + c.people; }, 0);
+        var question = t({zh_CN: '向 ' + communities.length + ' 个社区（村）签发疏散令，转移 ' +
+                                   num(people) + ' 人？',
+                          en: 'Issue the evacuation order to ' + communities.length +
+                              ' communities, moving ' + num(people) + ' people?'});
+        if (!window.confirm(question)) { return; }
+        issue.disabled = true;
         try {
-          await showCommunity(planId, code, answer);
+          await DC.sendJSON('POST', '/api/v1/evacuation/orders', {plan_id: planId});
+          issueNote.textContent = t({zh_CN: '疏散令已签发，已通知各社区灾害信息员。',
+                                     en: 'Order issued; the communities\' officers are notified.'});
+          await refreshOrders();
         } catch (err) {
-          answer.textContent = err.message;
+          issueNote.textContent = errText(err);
+          issue.disabled = issuedFor(planId);
         }
       });
+      if (ordersTimer) { window.clearInterval(ordersTimer); }
+      ordersTimer = window.setInterval(refreshOrders, 30000);
     }
   });
 })();
