@@ -66,6 +66,9 @@ def test_console_shows_fill_flags_unsafe_shelters_and_draws_the_plan(console):
     panel.get_by_text(f"方案编号：{plan_id}").wait_for()
     panel.locator("button", has_text="计算新方案").click()
     panel.get_by_text(f"方案编号：{plan_id + 1}").wait_for()
-    panel.locator("input").fill(ORANGE_COMMUNITY)
+    # Communities are offered by name (with township), never typed as codes.
+    option = panel.locator("select option", has_text="埇桥区第1镇").first
+    panel.locator("select").select_option(value=option.get_attribute("value"))
     panel.locator("button", has_text="查看去向").click()
-    panel.locator("li", has_text="SH34130200").first.wait_for()
+    panel.locator("li", has_text="避难场所").first.wait_for()
+    assert "公里" in panel.locator(".evacuation-where").inner_text()

@@ -4,7 +4,8 @@
 distance) with a button to acknowledge each. ``/shelters/operations``: check-ins and
 departures by count, for duty officers and the officer of a shelter's community.
 Writes are CSRF-protected form posts going through :mod:`shelters.orders` and
-:mod:`shelters.occupancy`; their errors come back as translated flash messages.
+:mod:`shelters.occupancy`; their outcome comes back translated (flash, or inside the
+shelter's card on the operations page).
 """
 
 from __future__ import annotations
@@ -12,22 +13,21 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import format_datetime
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_datetime, format_number
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from disaster.access import Role, require_role
 from gis.errors import AppError
 from shelters import occupancy, orders
-from shelters.models import ShelterStatus
 from web.db import get_session
 from web.errors import translate, translate_fields
 from web.extensions import current_actor
 
 bp = Blueprint("evacuation_pages", __name__, template_folder="templates")
 
-STATUS_CLASSES = {s.value: s.value for s in ShelterStatus}
+FEEDBACK_KEY = "shelter_ops_feedback"
 
 
 def _local(iso: str | None) -> str:
@@ -86,8 +86,9 @@ def operations():  # type: ignore[no-untyped-def]
     db = get_session()
     actor = current_actor()
     shelters = occupancy.shelters_for(db, actor)
-    return render_template("evacuation/operations.html", shelters=shelters,
-                           errors=request.args.get("field"), focus=request.args.get("shelter"))
+    # The last change's outcome is shown inside its shelter's card, where the page scrolls to.
+    feedback = session.pop(FEEDBACK_KEY, None)
+    return render_template("evacuation/operations.html", shelters=shelters, feedback=feedback)
 
 
 @bp.post("/shelters/operations/<code>")
@@ -103,11 +104,14 @@ def record(code: str):  # type: ignore[no-untyped-def]
         db.rollback()
         fields = translate_fields(exc.fields)
         detail = "；".join(f"{_(k)}：{'，'.join(v)}" for k, v in fields.items())
-        flash(_error_text(exc) + (f"（{detail}）" if detail else ""), "error")
+        session[FEEDBACK_KEY] = {"code": code, "ok": False,
+                                 "text": _error_text(exc) + (f"（{detail}）" if detail else "")}
     else:
         text = (_("%(people)s people checked in; %(occupancy)s of %(capacity)s places in use.")
                 if change.kind.value == "arrival" else
                 _("%(people)s people left; %(occupancy)s of %(capacity)s places in use."))
-        flash(text % {"people": change.people, "occupancy": change.occupancy_after,
-                      "capacity": change.capacity}, "success")
+        session[FEEDBACK_KEY] = {"code": code, "ok": True, "text": text % {
+            "people": format_number(change.people),
+            "occupancy": format_number(change.occupancy_after),
+            "capacity": format_number(change.capacity)}}
     return redirect(url_for("evacuation_pages.operations") + f"#shelter-{code}")

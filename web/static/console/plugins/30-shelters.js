@@ -132,7 +132,12 @@
       t({zh_CN: '未能安置：', en: 'Unplaced: '}) + num(s.unassigned) +
         (s.vulnerable_unassigned ? t({zh_CN: '（含老幼病残 ', en: ' (vulnerable '}) +
           num(s.vulnerable_unassigned) + t({zh_CN: '）', en: ')'}) : ''),
-      t({zh_CN: '可用安全场所：', en: 'Safe shelters offered: '}) + num(s.shelters)
+      t({zh_CN: '可用安全场所：', en: 'Safe shelters offered: '}) + num(s.shelters),
+      // Free places = capacity − people checked in (issued orders reserve nothing).
+      t({zh_CN: '空余床位合计：', en: 'Free places offered: '}) +
+        num(((plan.problem || {}).shelters || []).reduce(function (n, x) {
+          return n + x.available;
+        }, 0))
     ];
   }
 
@@ -224,6 +229,7 @@
       var form = el('div', null, 'evacuation-community');
       var select = el('select');
       select.id = 'evacuation-community-select';
+      select.style.maxWidth = '100%';
       select.setAttribute('aria-label', t({zh_CN: '方案中的社区（村）', en: 'Community in the plan'}));
       var ask = el('button', t({zh_CN: '查看去向', en: 'Where do they go?'}));
       ask.type = 'button';
@@ -274,8 +280,7 @@
         summaryLines(plan).forEach(function (line) { info.appendChild(el('div', line)); });
         communities = await DC.fetchJSON('/api/v1/evacuation/plans/' + id + '/communities');
         communities.forEach(function (c, i) {
-          var option = el('option', placeName(c) + ' · ' + num(c.people) +
-                                    t({zh_CN: ' 人', en: ' people'}));
+          var option = el('option', placeName(c));
           option.value = String(i);
           select.appendChild(option);
         });
