@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from disaster import audit
 from disaster.access import Actor, Role, covers_community
+from disaster.accounts import User
 from disaster.areas import Area
 from disaster.communities import Community
 from disaster.notify import channels as channels_mod
@@ -44,6 +45,15 @@ NOTIFICATION_KIND = "evacuation_order"
 
 
 # --- names -------------------------------------------------------------------------------
+
+def person_name(session: Session, actor: Actor) -> str:
+    """The name people know the actor by (display name, else user name)."""
+    if actor.user_id is not None:
+        shown = session.scalar(select(User.display_name).where(User.id == actor.user_id))
+        if shown:
+            return shown[:80]
+    return actor.username
+
 
 def community_names(session: Session, codes: Iterable[str]) -> dict[str, tuple[str, str]]:
     """``{code: (community name, township name)}`` for the given community codes."""
@@ -144,7 +154,8 @@ def issue_order(session: Session, actor: Actor, data: Any) -> EvacuationOrder:
                                      fields={"plan_id": [msg("moves nobody")]},
                                      code="empty_plan")
     order = EvacuationOrder(plan_id=checked.plan_id, issued_at=utcnow(), issued_by=actor.user_id,
-                            actor_name=actor.username, people=sum(r["people"] for r in rows))
+                            actor_name=person_name(session, actor),
+                            people=sum(r["people"] for r in rows))
     session.add(order)
     session.flush()
     for r in rows:
@@ -268,7 +279,7 @@ def acknowledge(session: Session, actor: Actor, order_id: int,
     if row.acknowledged_at is None:
         row.acknowledged_at = utcnow()
         row.acknowledged_by = actor.user_id
-        row.acknowledged_name = actor.username
+        row.acknowledged_name = person_name(session, actor)
         session.flush()
         audit.record(session, actor, "evacuation.acknowledge", "evacuation_order", order_id,
                      None, {"community": community_code})

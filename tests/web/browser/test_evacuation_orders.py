@@ -34,6 +34,7 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Dataset, li
     others = [c for c in data.community_codes if c.startswith(data.township_codes[1])][:2]
     with app.extensions["disaster_runtime"].sessions() as s:
         user = s.scalar(select(accounts.User).where(accounts.User.username == "officer"))
+        user.display_name = "王信息员"
         officer = Officer(code="OF1", name="王信息员", phone="13800000001", user_id=user.id)
         s.add(officer)
         s.flush()
@@ -112,7 +113,7 @@ def test_duty_officer_issues_a_plan_the_officer_acknowledges_and_check_ins_count
     phone.wait_for_url(f"{base}/officer/evacuation**")
     assert "已确认" in phone.locator(".flash.success").inner_text()
     assert phone.locator(".order-community.acknowledged").count() == 1
-    assert "已确认：officer" in phone.locator(".order-community.acknowledged").inner_text()
+    assert "已确认：王信息员" in phone.locator(".order-community.acknowledged").inner_text()
     screenshot(phone, "evacuation-officer-phone")
     officer_context.close()
 
@@ -121,7 +122,7 @@ def test_duty_officer_issues_a_plan_the_officer_acknowledges_and_check_ins_count
     orders = console.locator("#panel-evacuation .evacuation-orders")
     orders.get_by_text(f"已确认 1 / {len(mine) + 2}").wait_for()
     acked = orders.locator(".order-acked li").all_inner_texts()
-    assert len(acked) == 1 and acked[0].startswith(acknowledged_name) and "officer" in acked[0]
+    assert len(acked) == 1 and acked[0].startswith(acknowledged_name) and "王信息员" in acked[0]
     assert len(orders.locator(".order-waiting li").all_inner_texts()) == len(mine) + 1
     orders.scroll_into_view_if_needed()
     screenshot(console, "evacuation-console-acknowledged", full_page=False)
