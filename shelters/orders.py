@@ -231,29 +231,54 @@ def recent_orders(session: Session, limit: int = 20) -> list[EvacuationOrder]:
                                 .limit(limit)))
 
 
-def _covers(session: Session, actor: Actor, code: str) -> bool:
-    community = session.scalar(select(Community).where(Community.code == code))
-    if community is None:
-        return False
-    if covers_community(actor, code, community.township_code, community.county_code):
-        return True
-    # An officer record linked to this account and assigned to the community covers it too.
-    return session.scalar(select(OfficerAssignment.id)
-                          .join(Officer, Officer.id == OfficerAssignment.officer_id)
-                          .where(Officer.user_id == actor.user_id,
-                                 OfficerAssignment.community_code == code)) is not None
+def officer_communities(session: Session, actor: Actor, among: Iterable[str]) -> set[str]:
+    """Those of the community codes ``among`` that ``actor`` answers for.
+
+    By scope (community, township or county code), or as the officer record linked to the
+    account with an assignment there. Two queries whatever the number of communities.
+    """
+    codes = sorted(set(among))
+    if actor.role in ISSUERS:
+        return set(codes)
+    out: set[str] = set()
+    for i in range(0, len(codes), 500):
+        part = codes[i:i + 500]
+        for code, township, county in session.execute(
+                select(Community.code, Community.township_code, Community.county_code)
+                .where(Community.code.in_(part))):
+            if covers_community(actor, code, township, county):
+                out.add(code)
+        if actor.user_id is not None:
+            out.update(session.scalars(
+                select(OfficerAssignment.community_code)
+                .join(Officer, Officer.id == OfficerAssignment.officer_id)
+                .where(Officer.user_id == actor.user_id,
+                       OfficerAssignment.community_code.in_(part))))
+    return out
 
 
 def orders_for_officer(session: Session, actor: Actor, limit: int = 20) -> list[dict[str, Any]]:
     """Recent orders naming the officer's communities, each with only those communities."""
     out = []
     for order in recent_orders(session, limit):
-        codes = [c for c in session.scalars(select(EvacuationOrderCommunity.community_code)
-                                            .where(EvacuationOrderCommunity.order_id == order.id))
-                 if _covers(session, actor, c)]
+        named = session.scalars(select(EvacuationOrderCommunity.community_code)
+                                .where(EvacuationOrderCommunity.order_id == order.id))
+        codes = officer_communities(session, actor, named)
         if codes:
             out.append(order_view(session, order, only=codes))
     return out
+
+
+def pending_for_officer(session: Session, actor: Actor, limit: int = 20) -> int:
+    """How many of the officer's communities in recent orders wait for acknowledgement."""
+    recent = [o.id for o in recent_orders(session, limit)]
+    if not recent:
+        return 0
+    waiting = session.scalars(select(EvacuationOrderCommunity.community_code).where(
+        EvacuationOrderCommunity.order_id.in_(recent),
+        EvacuationOrderCommunity.acknowledged_at.is_(None))).all()
+    mine = officer_communities(session, actor, waiting)
+    return sum(1 for code in waiting if code in mine)
 
 
 # --- acknowledging -----------------------------------------------------------------------
@@ -274,7 +299,7 @@ def acknowledge(session: Session, actor: Actor, order_id: int,
     if row is None:
         raise ShelterNotFound(msg("This evacuation order does not name that community."),
                               fields={"community": [msg("not in this order")]})
-    if not _covers(session, actor, community_code):
+    if not officer_communities(session, actor, [community_code]):
         raise ShelterPermissionDenied(msg("This community is not one of yours."))
     if row.acknowledged_at is None:
         row.acknowledged_at = utcnow()

@@ -26,7 +26,8 @@ def _visible(view: dict) -> dict | None:
     if a.role in (Role.ADMIN, Role.DUTY_OFFICER):
         return view
     s = session()
-    mine = [c for c in view["communities"] if orders._covers(s, a, c["code"])]
+    codes = orders.officer_communities(s, a, (c["code"] for c in view["communities"]))
+    mine = [c for c in view["communities"] if c["code"] in codes]
     if not mine:
         return None
     return view | {"communities": mine,

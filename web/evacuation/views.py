@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime, format_number
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 
 from disaster.access import Role, require_role
 from gis.errors import AppError
@@ -28,6 +28,21 @@ from web.extensions import current_actor
 bp = Blueprint("evacuation_pages", __name__, template_folder="templates")
 
 FEEDBACK_KEY = "shelter_ops_feedback"
+
+
+@bp.app_context_processor
+def _pending_orders() -> dict[str, Any]:
+    """``evacuation_pending()`` for the officer page's link: communities waiting to acknowledge."""
+
+    def evacuation_pending() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        actor = current_actor()
+        if actor.role != Role.INFO_OFFICER:
+            return 0
+        return orders.pending_for_officer(get_session(), actor)
+
+    return {"evacuation_pending": evacuation_pending}
 
 
 def _local(iso: str | None) -> str:

@@ -5,6 +5,7 @@ did; check-ins on the operations page show on the console and in the next plan."
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Dataset, li
     with app.extensions["disaster_runtime"].sessions() as s:
         user = s.scalar(select(accounts.User).where(accounts.User.username == "officer"))
         user.display_name = "王信息员"
+        s.scalar(select(accounts.User).where(accounts.User.username == "duty")
+                 ).display_name = "张值班"
         officer = Officer(code="OF1", name="王信息员", phone="13800000001", user_id=user.id)
         s.add(officer)
         s.flush()
@@ -99,6 +102,7 @@ def test_duty_officer_issues_a_plan_the_officer_acknowledges_and_check_ins_count
 
     # The information officer, on a phone, sees the order from the officer page.
     officer_context, phone = sign_in(browser, base, "officer", PHONE, "/officer/")
+    assert phone.locator("#evacuation-pending").inner_text() == str(len(mine))
     phone.click("#evacuation-link")
     phone.wait_for_url(f"{base}/officer/evacuation")
     order = phone.locator(".evacuation-order").first
@@ -108,6 +112,9 @@ def test_duty_officer_issues_a_plan_the_officer_acknowledges_and_check_ins_count
     text = first.inner_text()
     assert "镇）" in text and "转移" in text and "避难场所" in text and "公里" in text, text
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # Names and Chinese only: no English word or code besides the language switch.
+    words = set(re.findall(r"[A-Za-z_]{3,}", phone.locator("body").inner_text()))
+    assert words <= {"English"}, words
     acknowledged_name = first.locator("h3").inner_text()
     first.locator("button.ack").click()
     phone.wait_for_url(f"{base}/officer/evacuation**")
