@@ -336,8 +336,17 @@
           issue.disabled = issuedFor(planId);
         }
       });
+      // Acknowledgements arrive while the officer watches; a plan computed elsewhere (another
+      // duty officer, the CLI) replaces the one shown, so the list matches the map's flows.
+      async function refresh() {
+        await refreshOrders();
+        try {
+          var latest = await latestPlanId();
+          if (latest !== planId) { planId = latest; await showPlan(planId); }
+        } catch (err) { /* kept: the next refresh tries again */ }
+      }
       if (ordersTimer) { window.clearInterval(ordersTimer); }
-      ordersTimer = window.setInterval(refreshOrders, 30000);
+      ordersTimer = window.setInterval(refresh, 30000);
     }
   });
 })();
