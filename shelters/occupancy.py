@@ -45,11 +45,14 @@ def shelters_for(session: Session, actor: Actor) -> list[dict[str, Any]]:
     """The shelters ``actor`` may operate, with their community's name, by name."""
     if actor.role not in (*OPERATORS, Role.INFO_OFFICER):
         raise ShelterPermissionDenied(msg("Your role does not run shelters."))
-    rows = session.execute(select(Shelter, Community.name)
+    rows = session.execute(select(Shelter, Community)
                            .join(Community, Community.code == Shelter.community_code,
                                  isouter=True).order_by(Shelter.name, Shelter.code)).all()
-    return [snapshot(s) | {"community_name": name} for s, name in rows
-            if may_operate(session, actor, s)]
+    # One query: the scope is checked on the joined community, not looked up per shelter.
+    return [snapshot(s) | {"community_name": c.name if c is not None else None}
+            for s, c in rows
+            if actor.role in OPERATORS or (c is not None and covers_community(
+                actor, c.code, c.township_code, c.county_code))]
 
 
 def record_movement(session: Session, actor: Actor, code: str, data: Any) -> OccupancyChange:
