@@ -103,6 +103,9 @@ def test_issue_then_officer_acknowledges_on_the_page_only_for_own_community(web)
     assert {c["code"] for c in officer_view[0]["communities"]} == set(web["mine"])
 
     client = sign_in(web["app"].test_client(), "officer")
+    inbox = client.get("/inbox/").get_data(as_text=True)
+    assert "疏散令：" in inbox and 'href="/officer/evacuation"' in inbox
+    assert "确认收到疏散令" in inbox and "evacuation_order</span>" not in inbox
     page = client.get("/officer/evacuation").get_data(as_text=True)
     assert "确认收到疏散令" in page and "避难场所" in page and "公里" in page
     token = csrf_from(page)
