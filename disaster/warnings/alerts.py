@@ -262,10 +262,16 @@ class Lifecycle:
 
 
 def _event_for(session: Session, alert: Alert, now: dt.datetime) -> DisasterEvent:
-    """The open warning-sourced event of this hazard, created or extended (DESIGN.md §1)."""
+    """The open event of this hazard, created or extended (DESIGN.md §1).
+
+    An event the duty officer opened for the hazard takes the warnings too (one event per
+    storm, not one per source); an event over the whole region (no area) needs no extension.
+    """
     event = session.scalar(select(DisasterEvent).where(
-        DisasterEvent.hazard == alert.hazard, DisasterEvent.status == EventStatus.OPEN,
-        DisasterEvent.source == "warning").order_by(DisasterEvent.id.desc()).limit(1))
+        DisasterEvent.hazard == alert.hazard, DisasterEvent.status == EventStatus.OPEN)
+        .order_by(DisasterEvent.started_at.desc(), DisasterEvent.id.desc()).limit(1))
+    if event is not None and not event.area_codes:
+        return event
     if event is None:
         local = now.astimezone(BEIJING)
         code = f"EV{local:%Y%m%d%H%M}-{alert.hazard.value}"
