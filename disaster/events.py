@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import AwareDatetime, Field
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import JSON, ForeignKey, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -201,19 +202,23 @@ def open_event_for(session: Session, hazard: Hazard, community_code: str) -> Dis
 # Declared bodies (API)
 # ---------------------------------------------------------------------------------------------
 
+# OpenAPI 3.0 says "nullable" where JSON Schema would add a null type (which 3.0 refuses).
+NULLABLE = {"nullable": True}
+
 class EventCreate(Schema):
     """``POST /events``: open a disaster event."""
 
     hazard: Hazard
-    name: text(200) | None = None  # type: ignore[valid-type]
-    started_at: AwareDatetime | None = None
+    # Optional without a union with None, so that errors name the field plainly.
+    name: text(200) = Field(default=None, json_schema_extra=NULLABLE)  # type: ignore[valid-type]
+    started_at: AwareDatetime = Field(default=None, json_schema_extra=NULLABLE)  # type: ignore[assignment]
     area_codes: list[text(12)] = Field(default_factory=list)  # type: ignore[valid-type]
 
 
 class EventClose(Schema):
     """``POST /events/ID/close``: the end time (default now)."""
 
-    ended_at: AwareDatetime | None = None
+    ended_at: AwareDatetime = Field(default=None, json_schema_extra=NULLABLE)  # type: ignore[assignment]
 
 
 class EventOut(Schema):
@@ -223,6 +228,6 @@ class EventOut(Schema):
     hazard: str
     status: str
     started_at: dt.datetime
-    ended_at: dt.datetime | None
-    area_codes: list[str] | None
-    source: str | None
+    ended_at: dt.datetime | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)
+    area_codes: list[str] | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)
+    source: str | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)

@@ -25,7 +25,7 @@ from tests.disaster.warnings import world
 
 HOUR = dt.timedelta(hours=1)
 T0 = world.START
-Y, O, R = WarningLevel.YELLOW, WarningLevel.ORANGE, WarningLevel.RED
+YELLOW, ORANGE, RED = WarningLevel.YELLOW, WarningLevel.ORANGE, WarningLevel.RED
 
 
 @pytest.fixture
@@ -64,14 +64,14 @@ def row_of(status: dict, code: str) -> dict:
 def test_acknowledgement_survives_twelve_hourly_updates_of_the_same_warning(session, town):
     primaries, west = town
     a, others = west[0], west[1:]
-    apply(session, T0, {a: Y})
+    apply(session, T0, {a: YELLOW})
     ack.acknowledge(session, officer_of(a), carrier(session, a).id, via="page",
                     now=T0 + dt.timedelta(minutes=5))
     assert notices(session, primaries[a]) == 1
     previous = others[0]
     for hour in range(1, 13):
         joining = others[hour % len(others)]
-        counts = apply(session, T0 + hour * HOUR, {a: Y, joining: Y,
+        counts = apply(session, T0 + hour * HOUR, {a: YELLOW, joining: YELLOW,
                                                      previous: None})
         previous = joining
         assert counts["updated"] == 1, hour
@@ -92,27 +92,27 @@ def test_acknowledgement_survives_twelve_hourly_updates_of_the_same_warning(sess
 def test_upgrade_asks_again_and_a_downgrade_keeps_the_acknowledgement(session, town):
     primaries, west = town
     a, b = west[0], west[1]
-    apply(session, T0, {a: Y, b: Y})
+    apply(session, T0, {a: YELLOW, b: YELLOW})
     ack.acknowledge(session, officer_of(a), carrier(session, a).id, now=T0 + dt.timedelta(minutes=3))
 
-    apply(session, T0 + HOUR, {a: O})
+    apply(session, T0 + HOUR, {a: ORANGE})
     orange = carrier(session, a)
-    assert orange.level == O
+    assert orange.level == ORANGE
     assert not row_of(ack.ack_status(session, orange), a)["acknowledged"]
     assert notices(session, primaries[a]) == 2  # the upgrade notifies and asks again
     ack.acknowledge(session, officer_of(a), orange.id, now=T0 + HOUR + dt.timedelta(minutes=4))
     assert row_of(ack.ack_status(session, orange), a)["acknowledged_by"][0]["level"] == "orange"
 
-    apply(session, T0 + 2 * HOUR, {a: Y})
+    apply(session, T0 + 2 * HOUR, {a: YELLOW})
     yellow = carrier(session, a)
-    assert yellow.level == Y and yellow.id != orange.id
+    assert yellow.level == YELLOW and yellow.id != orange.id
     assert row_of(ack.ack_status(session, yellow), a)["acknowledged"]
     assert notices(session, primaries[a]) == 2  # a downgrade asks nobody
     # Back up to orange: acknowledged at orange within this warning, so it holds.
-    apply(session, T0 + 3 * HOUR, {a: O})
+    apply(session, T0 + 3 * HOUR, {a: ORANGE})
     assert row_of(ack.ack_status(session, carrier(session, a)), a)["acknowledged"]
     # Red is above anything acknowledged: asked again.
-    apply(session, T0 + 4 * HOUR, {a: R})
+    apply(session, T0 + 4 * HOUR, {a: RED})
     assert not row_of(ack.ack_status(session, carrier(session, a)), a)["acknowledged"]
     assert notices(session, primaries[a]) == 3
 
@@ -120,9 +120,9 @@ def test_upgrade_asks_again_and_a_downgrade_keeps_the_acknowledgement(session, t
 def test_new_hazard_and_a_new_warning_ask_again(session, town):
     primaries, west = town
     a = west[0]
-    apply(session, T0, {a: Y})
+    apply(session, T0, {a: YELLOW})
     ack.acknowledge(session, officer_of(a), carrier(session, a).id, now=T0)
-    apply(session, T0 + HOUR, {a: Y}, hazard=Hazard.GALE)
+    apply(session, T0 + HOUR, {a: YELLOW}, hazard=Hazard.GALE)
     gale = carrier(session, a, Hazard.GALE)
     assert not row_of(ack.ack_status(session, gale), a)["acknowledged"]
     assert row_of(ack.ack_status(session, carrier(session, a)), a)["acknowledged"]
@@ -130,16 +130,16 @@ def test_new_hazard_and_a_new_warning_ask_again(session, town):
     # The rainstorm warning lifts (Cancel) and a new one comes: a new 叫应 is due.
     apply(session, T0 + 2 * HOUR, {a: None})
     assert Hazard.RAINSTORM not in current_levels(session).get(a, {})
-    apply(session, T0 + 3 * HOUR, {a: Y})
+    apply(session, T0 + 3 * HOUR, {a: YELLOW})
     assert not row_of(ack.ack_status(session, carrier(session, a)), a)["acknowledged"]
 
 
 def test_escalation_spares_a_community_acknowledged_on_an_earlier_message(session, town):
-    primaries, west = town
+    _primaries, west = town
     a, b, c = west[:3]
-    apply(session, T0, {a: O, b: O})
+    apply(session, T0, {a: ORANGE, b: ORANGE})
     ack.acknowledge(session, officer_of(a), carrier(session, a).id, now=T0 + dt.timedelta(minutes=2))
-    apply(session, T0 + dt.timedelta(minutes=10), {a: O, b: O, c: O})
+    apply(session, T0 + dt.timedelta(minutes=10), {a: ORANGE, b: ORANGE, c: ORANGE})
     assert carrier(session, a).msg_type == MsgType.UPDATE
     assert ack.escalate(session, now=T0 + dt.timedelta(minutes=16)) == 1
     assert {e.community_code for e in session.scalars(select(Escalation))} == {b}
@@ -147,7 +147,7 @@ def test_escalation_spares_a_community_acknowledged_on_an_earlier_message(sessio
 
 def test_duty_officer_records_a_phoned_acknowledgement_for_a_covering_officer(session, town):
     primaries, west = town
-    apply(session, T0, {west[0]: Y, west[1]: Y})
+    apply(session, T0, {west[0]: YELLOW, west[1]: YELLOW})
     message = carrier(session, west[0])
     duty = add_user(session, cli_actor(), "duty", "duty_officer", "Duty2026password").actor()
     with pytest.raises(DisasterValidationError) as missing:
