@@ -109,8 +109,11 @@ def alert_acks(alert_id: int):  # type: ignore[no-untyped-def]
     responses:
       200:
         description: >
-          {alert, identifier, communities: [{community, officers, acknowledged, escalated}],
-          acknowledged, pending}
+          {alert, identifier, communities: [{community, name, township, officers,
+          acknowledged, acknowledged_at, acknowledged_by: [{officer_id, officer, at, via,
+          level}], escalated, escalated_at}], acknowledged, pending}. A community counts as
+          acknowledged when its current warning of the hazard was acknowledged at this
+          message's level or above, on this message or an earlier one (Updates keep it).
     """
     return jsonify(ack.ack_status(session(), _alert(alert_id)))
 
