@@ -202,14 +202,16 @@ def acknowledged(session: Session, alert: Alert) -> set[str]:
             if any(r.level.rank >= rank for r in rows)}
 
 
-def acknowledged_alert_ids(session: Session, alerts: list[Alert], officer_ids: set[int]) -> set[int]:
-    """Ids of ``alerts`` that ``officer_ids`` have acknowledged for their communities at the
-    message's level or above (an officer's page: what still asks for 叫应)."""
+def acknowledged_alert_ids(session: Session, alerts: list[Alert], officer_ids: set[int],
+                           user_id: int | None = None) -> set[int]:
+    """Ids of ``alerts`` already acknowledged at their level or above by ``officer_ids`` (or
+    recorded by the account ``user_id``), on that message or an earlier one of the same
+    warning: what an officer's page should no longer ask to acknowledge."""
     out = set()
     for a in alerts:
         rows = _community_acks(session, a.hazard, list(a.communities))
-        if any(r.officer_id in officer_ids and r.level.rank >= a.level.rank
-               for group in rows.values() for r in group):
+        if any((r.officer_id in officer_ids or (user_id is not None and r.user_id == user_id))
+               and r.level.rank >= a.level.rank for group in rows.values() for r in group):
             out.add(a.id)
     return out
 

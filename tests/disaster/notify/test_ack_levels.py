@@ -84,6 +84,9 @@ def test_acknowledgement_survives_twelve_hourly_updates_of_the_same_warning(sess
         assert mine["acknowledged_by"][0]["via"] == "page"
         assert not row_of(status, joining)["acknowledged"]  # the newcomer is asked
         assert mine["name"] == "测试00村" and mine["township"] == "埇桥区一镇"
+    # The officer's page does not ask again either.
+    assert ack.acknowledged_alert_ids(session, [message], {primaries[a]}) == {message.id}
+    assert ack.acknowledged_alert_ids(session, [message], {primaries[others[3]]}) == set()
     # Not re-notified by any of the twelve Updates; each newcomer was told once.
     assert notices(session, primaries[a]) == 1
     assert all(notices(session, primaries[c]) >= 1 for c in others)
