@@ -308,6 +308,26 @@ def _iso(at: dt.datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
+def _escalations(session: Session, alert: Alert, codes: list[str]) -> dict[str, Escalation]:
+    """The escalation of each community's current level episode of the hazard, whichever
+    message of the warning it was raised on (an hourly Update must not hide it)."""
+    since = {}
+    for i in range(0, len(codes), 500):
+        since.update(dict(session.execute(select(CommunityWarning.community_code,
+                                                 CommunityWarning.since).where(
+            CommunityWarning.hazard == alert.hazard,
+            CommunityWarning.community_code.in_(codes[i:i + 500]))).all()))
+    out: dict[str, Escalation] = {}
+    for i in range(0, len(codes), 500):
+        for e in session.scalars(select(Escalation).join(Alert, Alert.id == Escalation.alert_id)
+                                 .where(Alert.hazard == alert.hazard,
+                                        Escalation.community_code.in_(codes[i:i + 500]))):
+            start = since.get(e.community_code)
+            if e.alert_id == alert.id or (start is not None and e.at >= start):
+                out[e.community_code] = e
+    return out
+
+
 def ack_status(session: Session, alert: Alert) -> dict[str, Any]:
     """Who has and has not acknowledged a message, per community, and its escalations.
 
@@ -321,8 +341,7 @@ def ack_status(session: Session, alert: Alert) -> dict[str, Any]:
     rank = alert.level.rank
     acks = {c: sorted((r for r in rows if r.level.rank >= rank), key=lambda r: r.at)
             for c, rows in _community_acks(session, alert.hazard, codes).items()}
-    escalated = {e.community_code: e for e in session.scalars(
-        select(Escalation).where(Escalation.alert_id == alert.id))}
+    escalated = _escalations(session, alert, codes)
     officer_ids = {o for ids in primaries.values() for o in ids} | {
         r.officer_id for rows in acks.values() for r in rows}
     names = {oid: name for oid, name in session.execute(

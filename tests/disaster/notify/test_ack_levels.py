@@ -146,6 +146,10 @@ def test_escalation_spares_a_community_acknowledged_on_an_earlier_message(sessio
     assert carrier(session, a).msg_type == MsgType.UPDATE
     assert ack.escalate(session, now=T0 + dt.timedelta(minutes=16)) == 1
     assert {e.community_code for e in session.scalars(select(Escalation))} == {b}
+    # The next Update still shows b as escalated (the escalation belongs to the warning).
+    apply(session, T0 + dt.timedelta(minutes=70), {a: ORANGE, b: ORANGE})
+    status = ack.ack_status(session, carrier(session, b))
+    assert row_of(status, b)["escalated"] and not row_of(status, a)["escalated"]
 
 
 def test_duty_officer_records_a_phoned_acknowledgement_for_a_covering_officer(session, town):

@@ -197,7 +197,7 @@
     return box;
   }
 
-  async function card(alert, escalated) {
+  async function card(alert) {
     var box = el('div', null, 'alert-card');
     box.dataset.alert = String(alert.id);
     box.style.borderLeft = '6px solid ' + (COLOUR[alert.level] || '#888');
@@ -215,6 +215,8 @@
                        (ack.acknowledged + ack.pending), 'ack-count'));
     var done = ack.communities.filter(function (c) { return c.acknowledged; });
     var missing = ack.communities.filter(function (c) { return !c.acknowledged; });
+    // Escalations of this warning, whichever hourly message raised them.
+    var escalated = ack.communities.filter(function (c) { return c.escalated; }).length;
     if (done.length) {
       box.appendChild(list(alert, 'acked', t({zh_CN: '已叫应的村（社区）', en: 'Acknowledged'}),
                            done, ackedItem));
@@ -246,15 +248,12 @@
     if (interacting(element)) { return; }  // never redraw under the person's hand
     var results = await Promise.all([
       DC.fetchJSON('/api/v1/alerts?status=active&acks=1'),
-      DC.fetchJSON('/api/v1/alerts/escalations'),
       DC.fetchJSON('/api/v1/weather/sources')]);
-    var alerts = results[0], escalations = results[1], sources = results[2];
-    var byAlert = {};
-    escalations.forEach(function (e) { byAlert[e.alert] = (byAlert[e.alert] || 0) + 1; });
+    var alerts = results[0], sources = results[1];
     var rank = {red: 4, orange: 3, yellow: 2, blue: 1};
     alerts.sort(function (a, b) { return (rank[b.level] || 0) - (rank[a.level] || 0); });
     var cards = [];
-    for (var i = 0; i < alerts.length; i++) { cards.push(await card(alerts[i], byAlert[alerts[i].id])); }
+    for (var i = 0; i < alerts.length; i++) { cards.push(await card(alerts[i])); }
     if (interacting(element)) { return; }
     var live = {};
     alerts.forEach(function (a) { live[a.id] = true; });
