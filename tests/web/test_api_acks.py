@@ -38,6 +38,7 @@ def api(database_url):  # type: ignore[no-untyped-def]
         return client.open(url, method=method, headers=headers, **kwargs)
 
     alert_id = call("GET", "/api/v1/alerts?status=active").json[0]["id"]
+    call.sessions = sessions  # type: ignore[attr-defined]
     yield call, alert_id, primaries
     app.extensions["disaster_runtime"].engine.dispose()
 
@@ -107,3 +108,29 @@ def test_events_are_opened_and_closed_with_declared_bodies(api):
     assert closed.status_code == 200 and closed.json["status"] == "closed"
     again = call("POST", url)
     assert again.status_code == 409 and again.json["error"]["message"] == "事件“7·10 暴雨”已经结束"
+
+
+def test_the_chase_list_outlives_the_warnings_until_the_event_closes(api):
+    call, _alert_id, _ = api
+    start = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat()
+    event = call("POST", "/api/v1/events", json={"hazard": "rainstorm", "started_at": start}).json
+
+    def run(levels):  # type: ignore[no-untyped-def]
+        with call.sessions() as s:
+            alerts_mod.apply_levels(s, {Hazard.RAINSTORM: alerts_mod.Desired(levels)},
+                                    dt.datetime.now(dt.UTC))
+            s.commit()
+
+    def chase():  # type: ignore[no-untyped-def]
+        doc = call("GET", "/api/v1/assessment?only_affected=1").json
+        return doc["silent"], {r["code"]: r["modelled"]["affected_people"]
+                               for r in doc["communities"]}
+
+    run({A: WarningLevel.ORANGE})
+    silent, affected = chase()
+    assert A in silent and affected[A] > 0
+    run({A: None, B: None})  # the warnings lift; the event is still open
+    assert call("GET", "/api/v1/alerts?status=active").json == []
+    assert chase() == (silent, affected)
+    call("POST", f"/api/v1/events/{event['id']}/close")
+    assert chase() == ([], {})
