@@ -7,6 +7,8 @@ import enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import AwareDatetime, Field
+from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import JSON, ForeignKey, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -15,6 +17,8 @@ from disaster.access import Actor, Role, require_role
 from disaster.errors import DisasterConflict, DisasterNotFound, DisasterValidationError
 from disaster.warnings.levels import HAZARD_NAMES_ZH, Hazard
 from gis.db import Base
+from gis.messages import msg
+from gis.schema import Schema, text
 from gis.types import UTCDateTime, intpk, utcnow, value_enum
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -93,23 +97,24 @@ def create_event(session: Session, actor: Actor, *, hazard: Hazard | str,
     try:
         hazard = Hazard(hazard)
     except ValueError:
-        fields["hazard"] = [f"unknown hazard {hazard!r}; one of "
-                            + ", ".join(h.value for h in Hazard)]
+        fields["hazard"] = [msg("unknown hazard %(hazard)s", hazard=hazard)]
     started_at = started_at or utcnow()
     if started_at.tzinfo is None:
-        fields["started_at"] = ["needs a time zone"]
+        fields["started_at"] = [msg("must include a time zone")]
     elif started_at > utcnow() + dt.timedelta(minutes=5):
-        fields["started_at"] = ["is in the future"]
+        fields["started_at"] = [msg("is in the future")]
     codes = [str(c).strip() for c in (area_codes or []) if str(c).strip()]
     bad = [c for c in codes if not (c.isdigit() and len(c) in (6, 9, 12))]
     if bad:
-        fields["area_codes"] = ["not county/township/community codes: " + ", ".join(bad)]
+        fields["area_codes"] = [msg("not county, township or community codes: %(codes)s",
+                                    codes=", ".join(bad))]
     if code is not None and not (0 < len(code) <= 40):
-        fields["code"] = ["1–40 characters"]
+        fields["code"] = [msg("1 to 40 characters")]
     if fields:
-        raise DisasterValidationError("invalid event", fields=fields)
+        raise DisasterValidationError(msg("the event has invalid fields"), fields=fields)
     if code and session.scalar(select(DisasterEvent.id).where(DisasterEvent.code == code)):
-        raise DisasterConflict(f"event {code} exists", fields={"code": ["already used"]})
+        raise DisasterConflict(msg("event %(code)s exists", code=code),
+                               fields={"code": [msg("already used")]})
     assert isinstance(hazard, Hazard)
     event = DisasterEvent(
         code=code or _new_code(session, hazard, started_at),
@@ -120,6 +125,9 @@ def create_event(session: Session, actor: Actor, *, hazard: Hazard | str,
     session.add(event)
     session.flush()
     audit.record(session, actor, "event.create", "event", event.code, None, _snapshot(event))
+    # Warnings already in force belong to the event from its start (its peak impact).
+    from disaster.event_impact import record_peaks
+    record_peaks(session, events=[event])
     return event
 
 
@@ -131,7 +139,8 @@ def get_event(session: Session, event_id: int | str) -> DisasterEvent:
     if event is None:
         event = session.scalar(select(DisasterEvent).where(DisasterEvent.code == str(event_id)))
     if event is None:
-        raise DisasterNotFound(f"no event {event_id}", fields={"event": [f"unknown {event_id}"]})
+        raise DisasterNotFound(msg("no event %(event)s", event=event_id),
+                               fields={"event": [msg("unknown event")]})
     return event
 
 
@@ -145,14 +154,20 @@ def list_events(session: Session, status: EventStatus | str | None = None) -> li
 
 def close_event(session: Session, actor: Actor, event_id: int | str,
                 ended_at: dt.datetime | None = None) -> DisasterEvent:
-    """Close an event: no more reports are due or accepted for it."""
+    """Close an event: no more reports are due or accepted for it, and the peak impact it
+    held (:mod:`disaster.event_impact`) no longer counts."""
     require_role(actor, Role.ADMIN, Role.DUTY_OFFICER, action="closing events")
     event = get_event(session, event_id)
     if event.status == EventStatus.CLOSED:
-        raise DisasterConflict(f"event {event.code} is already closed")
+        raise DisasterConflict(msg("event %(name)s is already closed", name=event.name),
+                               code="already_closed")
+    ended_at = ended_at or utcnow()
+    if ended_at < event.started_at:
+        raise DisasterValidationError(msg("the event has invalid fields"),
+                                      fields={"ended_at": [msg("is before the event started")]})
     before = _snapshot(event)
     event.status = EventStatus.CLOSED
-    event.ended_at = ended_at or utcnow()
+    event.ended_at = ended_at
     session.flush()
     audit.record(session, actor, "event.close", "event", event.code, before, _snapshot(event))
     return event
@@ -181,3 +196,38 @@ def open_event_for(session: Session, hazard: Hazard, community_code: str) -> Dis
         if covers(event, community_code):
             return event
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Declared bodies (API)
+# ---------------------------------------------------------------------------------------------
+
+# OpenAPI 3.0 says "nullable" where JSON Schema would add a null type (which 3.0 refuses).
+NULLABLE = {"nullable": True}
+
+class EventCreate(Schema):
+    """``POST /events``: open a disaster event."""
+
+    hazard: Hazard
+    # Optional without a union with None, so that errors name the field plainly.
+    name: text(200) = Field(default=None, json_schema_extra=NULLABLE)  # type: ignore[valid-type]
+    started_at: AwareDatetime = Field(default=None, json_schema_extra=NULLABLE)  # type: ignore[assignment]
+    area_codes: list[text(12)] = Field(default_factory=list)  # type: ignore[valid-type]
+
+
+class EventClose(Schema):
+    """``POST /events/ID/close``: the end time (default now)."""
+
+    ended_at: AwareDatetime = Field(default=None, json_schema_extra=NULLABLE)  # type: ignore[assignment]
+
+
+class EventOut(Schema):
+    id: int
+    code: str
+    name: str
+    hazard: str
+    status: str
+    started_at: dt.datetime
+    ended_at: dt.datetime | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)
+    area_codes: list[str] | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)
+    source: str | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)

@@ -14,6 +14,7 @@ MODEL_MODULES = [
     "disaster.officers",
     "disaster.warnings.state",
     "disaster.events",
+    "disaster.event_impact",
     "disaster.reports.models",
     "disaster.settings_models",
     "disaster.weather.models",

@@ -66,9 +66,24 @@ def assess_tables(table: CommunityTable, shares: HazardShares,
     return Assessment(table, shares, impact, comparison, curves, weights)
 
 
+def event_warnings(session: Session, event_id: int | None = None) -> dict[str, list[WarningState]]:
+    """The current warnings plus the peaks held by open events (``event_id``: that one only).
+
+    A community whose warning lifted while its event is open keeps the event's peak, so its
+    modelled impact and its place on the silent list do not fall to nothing
+    (:mod:`disaster.event_impact`). The model takes the highest of a community's states.
+    """
+    from disaster.event_impact import held_warnings
+
+    warnings = current_warnings(session)
+    for code, hazard, level, peak, metric in held_warnings(session, event_id):
+        warnings.setdefault(code, []).append(WarningState(hazard, level, peak, metric))
+    return warnings
+
+
 def run_assessment(session: Session, *, event_id: int | None = None,
                    base: tuple[CommunityTable, HazardShares] | None = None) -> Assessment:
-    """Modelled impact of the current warnings beside the latest reports.
+    """Modelled impact of the current warnings and open events' peaks beside the latest reports.
 
     Parameters
     ----------
@@ -79,7 +94,7 @@ def run_assessment(session: Session, *, event_id: int | None = None,
     """
     weights, curves = load_parameters(session)
     table, shares = base or load_base(session)
-    result = assess_tables(table, shares, current_warnings(session),
+    result = assess_tables(table, shares, event_warnings(session, event_id),
                            latest_figures(session, event_id), weights, curves)
     if event_id is not None:
         from disaster.events import DisasterEvent

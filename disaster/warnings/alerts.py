@@ -22,12 +22,13 @@ from disaster import audit
 from disaster.access import SYSTEM, Actor, Role, require_role
 from disaster.communities import Community
 from disaster.errors import DisasterConflict, DisasterNotFound
+from disaster.event_impact import record_peaks
 from disaster.events import DisasterEvent, EventStatus
 from disaster.notify import dispatch
 from disaster.officers import AssignmentRole, OfficerAssignment
 from disaster.warnings import rules as rules_mod
 from disaster.warnings.levels import HAZARD_NAMES_ZH, LEVEL_NAMES_ZH, Hazard, WarningLevel
-from disaster.warnings.models import Alert, AlertStatus, MsgType
+from disaster.warnings.models import Alert, AlertStatus, CommunityAck, MsgType
 from disaster.warnings.state import CommunityWarning
 from gis.spatial import for_update
 from gis.types import utcnow
@@ -227,8 +228,10 @@ class Lifecycle:
                 self._new(hazard, a.level, a.county_code, MsgType.CANCEL, list(a.communities),
                           [a], {}, None)
         # community_warnings mirrors the carriers exactly: one row per community while met.
-        for code in set(current) - set(new_level):
+        ended = sorted(set(current) - set(new_level))
+        for code in ended:
             s.delete(current[code])
+        clear_acks(s, hazard, ended)
         for code, level in new_level.items():
             msg = carrier[code]
             row = current.get(code)
@@ -247,20 +250,28 @@ class Lifecycle:
         s.flush()
 
     def finish(self) -> None:
-        """Open or extend events for orange/red warnings and notify officers."""
+        """Open or extend events for orange/red warnings, notify officers, and raise the
+        open events' peaks to the warnings now in force."""
         for alert in self.created:
             if alert.msg_type != MsgType.CANCEL and alert.level.rank >= WarningLevel.ORANGE.rank:
                 alert.event_id = _event_for(self.session, alert, self.now).id
             if alert.status != AlertStatus.PENDING:
                 notify_alert(self.session, alert, self.now)
         self.session.flush()
+        record_peaks(self.session, self.now)
 
 
 def _event_for(session: Session, alert: Alert, now: dt.datetime) -> DisasterEvent:
-    """The open warning-sourced event of this hazard, created or extended (DESIGN.md §1)."""
+    """The open event of this hazard, created or extended (DESIGN.md §1).
+
+    An event the duty officer opened for the hazard takes the warnings too (one event per
+    storm, not one per source); an event over the whole region (no area) needs no extension.
+    """
     event = session.scalar(select(DisasterEvent).where(
-        DisasterEvent.hazard == alert.hazard, DisasterEvent.status == EventStatus.OPEN,
-        DisasterEvent.source == "warning").order_by(DisasterEvent.id.desc()).limit(1))
+        DisasterEvent.hazard == alert.hazard, DisasterEvent.status == EventStatus.OPEN)
+        .order_by(DisasterEvent.started_at.desc(), DisasterEvent.id.desc()).limit(1))
+    if event is not None and not event.area_codes:
+        return event
     if event is None:
         local = now.astimezone(BEIJING)
         code = f"EV{local:%Y%m%d%H%M}-{alert.hazard.value}"
@@ -282,12 +293,65 @@ def _event_for(session: Session, alert: Alert, now: dt.datetime) -> DisasterEven
     return event
 
 
+def clear_acks(session: Session, hazard: Hazard, codes: Iterable[str]) -> None:
+    """Forget the 叫应 of communities whose warning of ``hazard`` ended: a new one asks again."""
+    codes = list(codes)
+    for i in range(0, len(codes), 500):
+        session.execute(delete(CommunityAck).where(CommunityAck.hazard == hazard,
+                                                   CommunityAck.community_code.in_(codes[i:i + 500])))
+
+
+def acked_levels(session: Session, hazard: Hazard, codes: Iterable[str]) -> dict[str, int]:
+    """``{community: highest level rank acknowledged}`` for the current warning of ``hazard``."""
+    out: dict[str, int] = {}
+    codes = list(codes)
+    for i in range(0, len(codes), 500):
+        for code, level in session.execute(select(CommunityAck.community_code, CommunityAck.level)
+                                           .where(CommunityAck.hazard == hazard,
+                                                  CommunityAck.community_code.in_(codes[i:i + 500]))):
+            out[code] = max(out.get(code, 0), WarningLevel(level).rank)
+    return out
+
+
+def communities_to_ask(session: Session, alert: Alert) -> list[str]:
+    """The message's communities whose officers must be told and asked to acknowledge.
+
+    An Update or extension is not news to a community that a message it supersedes already
+    carried at the same or a higher level, nor to one that acknowledged this level or a higher
+    one: only new communities and upgrades ask again.
+    """
+    if alert.msg_type == MsgType.CANCEL:
+        return list(alert.communities)
+    told: dict[str, int] = {}
+    refs, seen = set(alert.references or []), set()
+    # A superseded message that was never sent (awaiting approval) told nobody: look through
+    # it to the messages it superseded in turn.
+    while refs - seen:
+        batch = sorted(refs - seen)
+        seen |= refs
+        refs = set()
+        for ref in session.scalars(select(Alert).where(Alert.identifier.in_(batch),
+                                                       Alert.hazard == alert.hazard)):
+            if ref.msg_type == MsgType.CANCEL:
+                continue
+            if ref.notified:
+                for c in ref.communities:
+                    told[c] = max(told.get(c, 0), ref.level.rank)
+            else:
+                refs.update(ref.references or [])
+    acked = acked_levels(session, alert.hazard, alert.communities)
+    rank = alert.level.rank
+    return [c for c in alert.communities
+            if told.get(c, 0) < rank and acked.get(c, 0) < rank]
+
+
 def notify_alert(session: Session, alert: Alert, now: dt.datetime | None = None) -> None:
-    """Tell the primary officers of the message's communities (inbox, e-mail, SMS)."""
+    """Tell the primary officers of the message's communities that need it (inbox, e-mail,
+    SMS): see :func:`communities_to_ask`."""
     if alert.notified:
         return
-    officers = sorted({o for ids in primary_officers(session, alert.communities).values()
-                       for o in ids})
+    officers = sorted({o for ids in primary_officers(session, communities_to_ask(session, alert))
+                       .values() for o in ids})
     kind = "alert_cancel" if alert.msg_type == MsgType.CANCEL else "alert"
     dispatch.send(session, officer_ids=officers, subject=alert.headline, body=alert.description,
                   kind=kind, reference=alert.identifier, now=now)
@@ -310,7 +374,10 @@ def expire_alerts(session: Session, now: dt.datetime | None = None) -> int:
         Alert.status.in_(LIVE), Alert.expires <= now), session)))
     for a in due:
         a.status = AlertStatus.EXPIRED
+        ended = list(session.scalars(select(CommunityWarning.community_code).where(
+            CommunityWarning.alert_id == a.id)))
         session.execute(delete(CommunityWarning).where(CommunityWarning.alert_id == a.id))
+        clear_acks(session, a.hazard, ended)
         audit.record(session, SYSTEM, "alert.expire", "alert", a.identifier)
     session.flush()
     return len(due)

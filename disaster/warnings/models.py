@@ -114,7 +114,32 @@ class Acknowledgement(Base):
                                           index=True)
     officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    via: Mapped[str] = mapped_column(String(20))  # api link page
+    via: Mapped[str] = mapped_column(String(20))  # api link page phone
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CommunityAck(Base):
+    """An officer's 叫应 of a community's warning of one hazard, at the highest level acknowledged.
+
+    It outlives the message it was given on: every Update or extension of the warning at the
+    same or a lower level is covered by it, a higher level asks again, and the row is removed
+    when the community's warning of that hazard ends (cancelled or expired), so that a new
+    warning asks again.
+    """
+
+    __tablename__ = "community_acks"
+    __table_args__ = (UniqueConstraint("community_code", "hazard", "officer_id"),)
+
+    id: Mapped[intpk]
+    community_code: Mapped[str] = mapped_column(String(12), index=True)
+    hazard: Mapped[Hazard] = mapped_column(value_enum(Hazard, "ack_hazard"))
+    level: Mapped[WarningLevel] = mapped_column(value_enum(WarningLevel, "ack_level"))
+    officer_id: Mapped[int] = mapped_column(ForeignKey("officers.id", ondelete="CASCADE"),
+                                            index=True)
+    # The message acknowledged (no FK: the acknowledgement outlives pruned messages).
+    alert_id: Mapped[int | None] = mapped_column(Integer)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    via: Mapped[str] = mapped_column(String(20))  # api link page phone
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import Float, ForeignKey, Integer, String, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from disaster.warnings.levels import Hazard, WarningLevel, highest
@@ -63,6 +63,10 @@ def set_level(session: Session, community_code: str, hazard: Hazard, level: Warn
     if level is None:
         if row is not None:
             session.delete(row)
+            # The warning ended: its 叫应 ends with it (a new warning asks again).
+            from disaster.warnings.models import CommunityAck
+            session.execute(delete(CommunityAck).where(
+                CommunityAck.community_code == community_code, CommunityAck.hazard == hazard))
         return
     if row is None:
         row = CommunityWarning(community_code=community_code, hazard=hazard, level=level,

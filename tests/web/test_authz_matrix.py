@@ -39,7 +39,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | list[tuple[tuple[str, ...], fro
     ("GET", "/api/v1/alerts"): ANY,
     ("GET", "/api/v1/alerts/{}.xml"): ANY,
     ("GET", "/api/v1/alerts/feed.atom"): ANY,
-    ("POST", "/api/v1/alerts/{}/ack"): frozenset({ADMIN, OFFICER}),
+    # Duty officers record a 叫应 taken by phone for an officer covering the alert.
+    ("POST", "/api/v1/alerts/{}/ack"): frozenset({ADMIN, DUTY, OFFICER}),
     # Duty officers file on behalf of a community whose officer phones the report in.
     ("POST", "/api/v1/reports"): frozenset({ADMIN, DUTY, OFFICER}),
     ("GET", "/api/v1/reports"): ANY,
@@ -64,6 +65,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | list[tuple[tuple[str, ...], fro
     # Beyond CONTRACT.md: reads for every signed-in user, writes by role.
     ("GET", "/api/v1/alerts/escalations"): ANY,
     ("GET", "/api/v1/alerts/{}/acks"): ANY,
+    ("GET", "/api/v1/alerts/{}/officers"): frozenset({ADMIN, DUTY}),  # carries phone numbers
     ("POST", "/api/v1/alerts/{}/approve"): frozenset({ADMIN, DUTY}),
     ("GET", "/api/v1/assessment/indicators"): ANY,
     ("GET", "/api/v1/assessment/parameters"): ANY,
@@ -126,6 +128,7 @@ BODIES: dict[tuple[str, str], dict] = {
     ("PATCH", "/api/v1/shelters/{}"): {"occupancy": 10},
     ("POST", "/api/v1/evacuation/orders"): {"plan_id": 1},
     ("POST", "/api/v1/shelters/{}/movements"): {"kind": "arrival", "people": 1},
+    ("POST", "/api/v1/events"): {"hazard": "rainstorm", "name": "authz matrix"},
     ("POST", "/api/v1/depots/{}/movements"): {"kind": "receipt", "item": "QUILT",
                                                "quantity": 5, "reason": "authz matrix"},
 }

@@ -8,13 +8,17 @@ from flask import Response, jsonify, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from disaster.access import Role, require_role
 from disaster.errors import DisasterNotFound, DisasterValidationError
 from disaster.notify import ack
+from disaster.notify.schemas import AckBody, AckResult, CoveringOfficer
+from disaster.officers import Officer
 from disaster.warnings import alerts as alerts_mod
 from disaster.warnings.cap import alert_xml, atom_feed
 from disaster.warnings.models import Alert, AlertStatus, Escalation
 from disaster.weather.models import WeatherSource
-from web.api.common import actor, api_blueprint, session
+from gis.messages import msg
+from web.api.common import actor, api_blueprint, api_doc, json_body, session
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -61,7 +65,7 @@ def list_alerts():  # type: ignore[no-untyped-def]
 def _alert(alert_id: int) -> Alert:
     a = session().get(Alert, alert_id)
     if a is None:
-        raise DisasterNotFound(f"no alert {alert_id}")
+        raise DisasterNotFound(msg("no warning %(id)s", id=alert_id))
     return a
 
 
@@ -105,37 +109,53 @@ def alert_acks(alert_id: int):  # type: ignore[no-untyped-def]
     responses:
       200:
         description: >
-          {alert, identifier, communities: [{community, officers, acknowledged, escalated}],
-          acknowledged, pending}
+          {alert, identifier, communities: [{community, name, township, officers,
+          acknowledged, acknowledged_at, acknowledged_by: [{officer_id, officer, at, via,
+          level}], escalated, escalated_at}], acknowledged, pending}. A community counts as
+          acknowledged when its current warning of the hazard was acknowledged at this
+          message's level or above, on this message or an earlier one (Updates keep it).
     """
     return jsonify(ack.ack_status(session(), _alert(alert_id)))
 
 
 @bp.post("/alerts/<int:alert_id>/ack")
+@api_doc(body=AckBody, response=AckResult,
+         responses={403: "not your communities", 404: "no such alert",
+                    409: "the alert is no longer current",
+                    422: "officer_id missing (duty officer) or not an officer of the alert's "
+                         "communities"})
 def acknowledge(alert_id: int):  # type: ignore[no-untyped-def]
-    """Acknowledge (叫应) a message for the caller's own communities.
+    """Acknowledge (叫应) a message.
 
-    ---
-    summary: Acknowledge an alert
-    description: >
-      Information officers acknowledge for their communities; a duty officer may record an
-      acknowledgement taken by phone with officer_id.
-    parameters:
-      - {in: path, name: alert_id, required: true, schema: {type: integer}}
-    requestBody:
-      content:
-        application/json:
-          schema: {type: object, properties: {officer_id: {type: integer}}}
-    responses:
-      200: {description: "{alert, acknowledged: [officer ids]}"}
-      403: {description: not your communities}
-      409: {description: the alert is no longer current}
+    Information officers acknowledge for their own communities (empty body). A duty officer
+    records an acknowledgement taken by phone for ``officer_id``, one of the officers covering
+    the alert's communities (``GET /alerts/ID/officers``); it is stored with channel phone.
     """
-    body = request.get_json(silent=True) or {}
-    officer_id = body.get("officer_id") if isinstance(body, dict) else None
-    rows = ack.acknowledge(session(), actor(), alert_id, via="api",
-                           officer_id=int(officer_id) if officer_id is not None else None)
-    return jsonify({"alert": alert_id, "acknowledged": [r.officer_id for r in rows]})
+    who = actor()
+    body = json_body(AckBody) if request.get_data() else AckBody()
+    if who.role in (Role.DUTY_OFFICER, Role.ADMIN) and body.officer_id is not None:
+        via = "phone"
+    else:
+        # An API client sends a bearer token; the officer's page sends its session cookie.
+        via = "api" if request.headers.get("Authorization", "").startswith("Bearer ") else "page"
+    s = session()
+    rows = ack.acknowledge(s, who, alert_id, via=via, officer_id=body.officer_id)
+    names = dict(s.execute(select(Officer.id, Officer.name).where(
+        Officer.id.in_([r.officer_id for r in rows]))).all()) if rows else {}
+    return jsonify({"alert": alert_id, "acknowledged": [r.officer_id for r in rows],
+                    "officers": [names.get(r.officer_id, "") for r in rows], "via": via})
+
+
+@bp.get("/alerts/<int:alert_id>/officers")
+@api_doc(response=list[CoveringOfficer], responses={404: "no such alert"})
+def alert_officers(alert_id: int):  # type: ignore[no-untyped-def]
+    """Officers covering the alert's communities (primary or backup), with their communities.
+
+    The choice a duty officer has when recording a phoned acknowledgement (duty officers and
+    administrators: the list carries phone numbers).
+    """
+    require_role(actor(), Role.DUTY_OFFICER, Role.ADMIN, action="listing an alert's officers")
+    return jsonify(ack.covering_officers(session(), _alert(alert_id)))
 
 
 @bp.post("/alerts/<int:alert_id>/approve")

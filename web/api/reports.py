@@ -11,6 +11,7 @@ from disaster import events as events_svc
 from disaster import officers as officers_svc
 from disaster.access import Role, require_role
 from disaster.communities import Community
+from disaster.events import EventClose, EventCreate, EventOut
 from disaster.reports import deadlines, rollup
 from disaster.reports.services import (
     get_photo,
@@ -19,10 +20,9 @@ from disaster.reports.services import (
     report_dict,
     submit_report,
 )
-from disaster.reports.validation import parse_time
 from gis.errors import ValidationError
 from web.api import geojson
-from web.api.common import actor, api_blueprint, json_body, query_limit, session
+from web.api.common import actor, api_blueprint, api_doc, json_body, query_limit, session
 
 bp = api_blueprint("reports")
 
@@ -391,54 +391,22 @@ def list_events():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/events")
+@api_doc(body=EventCreate, response=EventOut, status=201,
+         responses={403: "not a duty officer or administrator", 409: "code already used"})
 def create_event():  # type: ignore[no-untyped-def]
-    """Open a disaster event (duty officers).
-    ---
-    post:
-      summary: Create an event
-      requestBody:
-        content:
-          application/json:
-            schema:
-              type: object
-              required: [hazard]
-              properties:
-                hazard: {type: string}
-                name: {type: string}
-                started_at: {type: string, format: date-time}
-                area_codes: {type: array, items: {type: string}}
-      responses:
-        201: {description: the event}
-        403: {description: not a duty officer or administrator}
-        422: {description: invalid field}
-    """
-    body = json_body()
-    started = body.get("started_at")
-    try:
-        started_at = parse_time(started) if started else None
-    except (TypeError, ValueError):
-        raise ValidationError("started_at is not ISO 8601",
-                              fields={"started_at": ["ISO 8601"]}) from None
-    area = body.get("area_codes") or []
-    if not isinstance(area, list):
-        raise ValidationError("area_codes must be a list", fields={"area_codes": ["a list"]})
-    event = events_svc.create_event(session(), actor(), hazard=str(body.get("hazard", "")),
-                                    started_at=started_at, name=body.get("name"),
-                                    area_codes=area)
+    """Open a disaster event (duty officers): hazard, optional name, start and area codes."""
+    body = json_body(EventCreate)
+    event = events_svc.create_event(session(), actor(), hazard=body.hazard,
+                                    started_at=body.started_at, name=body.name,
+                                    area_codes=body.area_codes)
     return jsonify(events_svc.event_dict(event)), 201
 
 
 @bp.post("/events/<event_id>/close")
+@api_doc(body=EventClose, response=EventOut,
+         responses={404: "no such event", 409: "already closed"})
 def close_event(event_id: str):  # type: ignore[no-untyped-def]
-    """Close an event (duty officers).
-    ---
-    post:
-      summary: Close an event
-      parameters:
-        - {name: event_id, in: path, required: true, schema: {type: string}}
-      responses:
-        200: {description: the event}
-        409: {description: already closed}
-    """
-    return jsonify(events_svc.event_dict(events_svc.close_event(session(), actor(), event_id)))
-
+    """Close an event (duty officers); its held peak impact stops counting. Body optional."""
+    body = json_body(EventClose) if request.get_data() else EventClose()
+    return jsonify(events_svc.event_dict(events_svc.close_event(session(), actor(), event_id,
+                                                                body.ended_at)))

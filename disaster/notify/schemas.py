@@ -1,0 +1,43 @@
+"""Declared request and response bodies of acknowledgement (叫应)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic.json_schema import SkipJsonSchema
+
+from gis.schema import Int64, Schema
+
+# OpenAPI 3.0 says "nullable" where JSON Schema would add a null type (which 3.0 refuses).
+NULLABLE = {"nullable": True}
+
+
+class AckBody(Schema):
+    """``POST /alerts/ID/ack``: an information officer sends nothing (their own communities);
+    a duty officer names the officer whose phoned acknowledgement they record."""
+
+    # Not a union with None: the field is optional and its errors are named plainly.
+    officer_id: Int64 = Field(  # type: ignore[assignment]
+        default=None, json_schema_extra=NULLABLE,
+        description="officer covering a community of the warning (duty officers recording a "
+                    "phone call)")
+
+
+class AckResult(Schema):
+    alert: int
+    acknowledged: list[int] = Field(description="officer ids recorded")
+    officers: list[str] = Field(default_factory=list, description="their names")
+    via: str
+
+
+class CoveredCommunity(Schema):
+    code: str
+    name: str | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)
+    township: str | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)
+    role: str = Field(description="primary or backup")
+
+
+class CoveringOfficer(Schema):
+    id: int
+    name: str
+    phone: str | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)
+    communities: list[CoveredCommunity]
