@@ -10,17 +10,19 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 from disaster import upsert as u
 from gis.messages import msg
-from gis.schema import Boolean, Schema, text
+from gis.schema import INT32_MAX, Boolean, Schema, text
 from shelters.models import OccupancyChangeKind, ShelterClass, ShelterKind, ShelterStatus
 
 SHELTER_LEVELS = ("provincial", "municipal", "county", "township")
 
 # A number of people (capacity, occupancy, arrivals): whole, not negative, fits INTEGER.
+# In files a cell is text ("1,200"); in a JSON body it is a number ("3" or true is refused).
 People = u.count()
+PeopleNumber = Annotated[int, Field(ge=0, le=INT32_MAX, strict=True)]
 
 
 class Facilities(Schema):
@@ -81,4 +83,4 @@ class OccupancyChangeIn(Schema):
     """Arrivals, departures or a head count at a shelter."""
 
     kind: OccupancyChangeKind
-    people: People
+    people: PeopleNumber

@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pydantic
 from geoalchemy2.shape import from_shape, to_shape
+from pydantic import TypeAdapter
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
@@ -22,6 +24,8 @@ from sqlalchemy.orm import Session
 from disaster import audit
 from disaster.access import Actor, Role
 from disaster.areas import Area, AreaLevel
+from gis.messages import msg
+from gis.schema import error_fields
 from gis.spatial import for_update
 from gis.types import utcnow
 from shelters.errors import (
@@ -40,6 +44,7 @@ from shelters.models import (
     ShelterSetting,
     ShelterStatus,
 )
+from shelters.record_schemas import PeopleNumber
 
 WRITERS = (Role.ADMIN, Role.DUTY_OFFICER)
 _SHAPE_FIELDS = ("capacity", "capacity_day", "capacity_night", "area_m2", "area_per_person_m2")
@@ -87,20 +92,22 @@ def _value(v: Any) -> Any:
 
 # --- validation --------------------------------------------------------------------------
 
+_PEOPLE = TypeAdapter(PeopleNumber)
+
+
 def _int_field(errors: dict[str, list[str]], name: str, value: Any, *,
                allow_none: bool = True) -> int | None:
+    """A count of people read with the shelter schemas' type (:data:`PeopleNumber`)."""
     if value is None:
         if not allow_none:
-            errors.setdefault(name, []).append("required")
+            errors.setdefault(name, []).append(msg("required"))
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or (
-            isinstance(value, float) and not value.is_integer()):
-        errors.setdefault(name, []).append(f"must be a whole number, got {value!r}")
+    try:
+        return _PEOPLE.validate_python(value)
+    except pydantic.ValidationError as exc:
+        found, _codes = error_fields(exc)
+        errors.setdefault(name, []).extend(m for ms in found.values() for m in ms)
         return None
-    if value < 0:
-        errors.setdefault(name, []).append(f"must not be negative, got {int(value)}")
-        return None
-    return int(value)
 
 
 def _positive_number(errors: dict[str, list[str]], name: str, value: Any) -> float | None:
