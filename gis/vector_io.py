@@ -28,18 +28,20 @@ import pandas as pd
 import pyogrio
 import shapely
 from charset_normalizer import from_bytes
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from shapely.geometry import Point, mapping
 from shapely.geometry.base import BaseGeometry
 
 from gis.errors import CRSError, GisError, ValidationError
 from gis.geometry import (
+    CHINA_BOUNDS,
+    WGS84,
     check_plausible_lonlat,
     gcj02_to_wgs84,
     is_geographic_equivalent,
     parse_crs,
-    to_wgs84,
 )
+from gis.messages import Message, msg
 
 # Files above this size are refused before reading (override with DISASTER_IMPORT_MAX_BYTES).
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -63,7 +65,12 @@ class VectorData:
     encoding: str
     crs: str | None
     # Problems of single rows found while reading ("row N: lon" → reasons).
-    row_errors: dict[str, list[str]] = field(default_factory=dict)
+    row_errors: dict[str, list[Message | str]] = field(default_factory=dict)
+    # Whether the file has locations at all (a geometry column; lon/lat columns in a CSV):
+    # a row without one then has an empty location, not an absent one.
+    has_location: bool = True
+    # The name under which a row's location problems are reported.
+    location_field: str = "geometry"
 
 
 def max_import_bytes() -> int:
@@ -84,10 +91,46 @@ def detect_encoding(data: bytes, source: str = "input") -> str:
     except UnicodeDecodeError:
         pass
     best = from_bytes(data, cp_isolation=["gb18030", "gbk", "gb2312"]).best()
-    if best is not None:
+    if best is not None and plausible_gbk(data):
         return "gbk"
-    raise VectorFileError(f"{source}: text is neither UTF-8 nor GBK; give --encoding",
-                          fields={"file": [f"{source}: unknown text encoding"]})
+    raise VectorFileError(
+        msg("%(file)s: the text is neither UTF-8 nor plausible GBK Chinese (another encoding "
+            "such as Latin-1 would import garbled); save it as UTF-8, or give --encoding gbk "
+            "if it really is GBK", file=source),
+        fields={"file": [msg("%(file)s: unknown text encoding; give --encoding", file=source)]},
+        field_codes={"file": ["encoding"]})
+
+
+# Share of double-byte characters outside GB2312 above which "GBK" text is implausible.
+# Chinese text is almost all GB2312 (place names add a few GBK-only characters such as
+# 埇); Latin-1 bytes read as GBK pair an accented letter with the ASCII letter after it,
+# which lands in GBK's rarely used extension areas nearly every time.
+RARE_GBK_SHARE = 0.5
+
+
+def plausible_gbk(data: bytes) -> bool:
+    """Whether ``data`` reads as Chinese GBK rather than another 8-bit encoding.
+
+    Counts double-byte characters outside GB2312 (GBK/1 symbols and GBK/2 hanzi: lead
+    bytes A1–A9 or B0–F7 with trail A1–FE); four-byte GB18030 sequences count as rare.
+    """
+    total = rare = 0
+    i, n = 0, len(data)
+    while i < n:
+        lead = data[i]
+        if lead < 0x80:
+            i += 1
+            continue
+        trail = data[i + 1] if i + 1 < n else 0
+        total += 1
+        if 0x30 <= trail <= 0x39:  # GB18030 four-byte sequence
+            rare += 1
+            i += 4
+            continue
+        if not ((0xA1 <= lead <= 0xA9 or 0xB0 <= lead <= 0xF7) and 0xA1 <= trail <= 0xFE):
+            rare += 1
+        i += 2
+    return total == 0 or rare / total <= RARE_GBK_SHARE
 
 
 def _decode(data: bytes, encoding: str, source: str) -> str:
@@ -162,7 +205,11 @@ def read_vector(path: str | os.PathLike[str], *, encoding: str = "auto",
         raise CRSError(f"{path.name} declares {declared.to_string()} but --crs says "
                        f"{user_crs.to_string()}", fields={"crs": ["conflicts with the file"]})
     source_crs = declared if declared is not None else user_crs
-    data.geometries = _to_wgs84(path, data.geometries, source_crs, from_gcj02)
+    data.geometries, outside = _to_wgs84(path, data.geometries, source_crs, from_gcj02,
+                                         given=declared is None and user_crs is not None,
+                                         field=data.location_field)
+    for key, messages in outside.items():
+        data.row_errors.setdefault(key, []).extend(messages)
     data.crs = "GCJ-02" if from_gcj02 else (source_crs.to_string() if source_crs else None)
     return data
 
@@ -200,33 +247,99 @@ def _refuse_gcj02(path: Path, declared: CRS | None, raw: Any, from_gcj02: bool) 
                        fields={"crs": ["GCJ-02 not accepted without --from-gcj02"]})
 
 
+def _bounds_text(bounds: Sequence[float]) -> str:
+    return "(" + ", ".join(f"{v:.3f}" for v in bounds) + ")"
+
+
+def _in_china(bounds: np.ndarray) -> np.ndarray:
+    """Per geometry: whether its bounds (minx, miny, maxx, maxy) are lon/lat in China."""
+    x0, y0, x1, y1 = CHINA_BOUNDS
+    return ((bounds[:, 0] >= x0) & (bounds[:, 2] <= x1) & (bounds[:, 1] >= y0)
+            & (bounds[:, 3] <= y1))
+
+
+def _looks_like_metres(bounds: np.ndarray) -> bool:
+    return bool(np.nanmax(np.abs(bounds)) > 360.0)
+
+
 def _to_wgs84(path: Path, geometries: list[BaseGeometry | None], source_crs: CRS | None,
-              from_gcj02: bool) -> list[BaseGeometry | None]:
+              from_gcj02: bool, *, given: bool = False, field: str = "geometry",
+              ) -> tuple[list[BaseGeometry | None], dict[str, list[Message | str]]]:
+    """Geometries in EPSG:4326 and the rows whose coordinates are not lon/lat in China.
+
+    When no geometry at all lands in China the CRS is wrong (or missing): that is one
+    :class:`CRSError` saying what is wrong; otherwise every row outside China is named.
+    ``given``: ``source_crs`` came from ``--crs`` rather than from the file.
+    """
     present = [i for i, g in enumerate(geometries) if g is not None and not g.is_empty]
     if not present:
-        return geometries
+        return geometries, {}
     arr = np.empty(len(present), dtype=object)
     arr[:] = [geometries[i] for i in present]
+    raw = shapely.bounds(arr)
+    raw_total = shapely.total_bounds(arr)
+    where = msg("--crs %(crs)s", crs=source_crs.to_string()) if given and source_crs else (
+        msg("the file's CRS %(crs)s", crs=source_crs.to_string()) if source_crs else "")
     if from_gcj02:
-        check_plausible_lonlat(shapely.total_bounds(arr), path.name)
+        _all_outside(path, raw, raw_total)
         convert = np.vectorize(gcj02_to_wgs84)
         arr = shapely.transform(arr, lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1])))
+    elif source_crs is None:
+        _all_outside(path, raw, raw_total)
+    elif is_geographic_equivalent(source_crs):
+        if not _in_china(raw).any():
+            raise CRSError(
+                msg("%(file)s: coordinates %(bounds)s are not lon/lat in China although the "
+                    "CRS is %(crs)s; give the right CRS", file=path.name,
+                    bounds=_bounds_text(raw_total), crs=source_crs.to_string()),
+                fields={"crs": [msg("coordinates do not match the CRS")]},
+                field_codes={"crs": ["crs_mismatch"]})
     else:
-        arr = to_wgs84(arr, source_crs, path.name)
-        if source_crs is not None and is_geographic_equivalent(source_crs):
-            try:
-                check_plausible_lonlat(shapely.total_bounds(arr), path.name)
-            except CRSError:
-                minx, miny, maxx, maxy = shapely.total_bounds(arr)
-                raise CRSError(
-                    f"{path.name}: coordinates ({minx:.3f}, {miny:.3f}, {maxx:.3f}, {maxy:.3f}) "
-                    f"are not lon/lat in China although the CRS is {source_crs.to_string()}; "
-                    "give the right CRS", fields={"crs": ["coordinates do not match the CRS"]},
-                ) from None
+        if _in_china(raw).all() and not source_crs.is_geographic:
+            raise CRSError(
+                msg("%(file)s: the coordinates %(bounds)s are longitude/latitude in degrees, "
+                    "but %(where)s is a projected CRS in metres; leave --crs out or give "
+                    "--crs EPSG:4326 (or EPSG:4490)", file=path.name,
+                    bounds=_bounds_text(raw_total), where=where),
+                fields={"crs": [msg("the coordinates are degrees, not metres of %(crs)s",
+                                    crs=source_crs.to_string())]},
+                field_codes={"crs": ["crs_mismatch"]})
+        transformer = Transformer.from_crs(source_crs, WGS84, always_xy=True)
+        arr = shapely.transform(
+            arr, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+        converted = shapely.bounds(arr)
+        if not _in_china(np.nan_to_num(converted, nan=1e9)).any():
+            raise CRSError(
+                msg("%(file)s: converted from %(where)s, the coordinates %(bounds)s lie "
+                    "outside China; check the CRS", file=path.name, where=where,
+                    bounds=_bounds_text(raw_total)),
+                fields={"crs": [msg("coordinates do not match the CRS")]},
+                field_codes={"crs": ["crs_mismatch"]})
+    inside = _in_china(np.nan_to_num(shapely.bounds(arr), nan=1e9))
+    row_errors: dict[str, list[Message | str]] = {}
+    for k in np.flatnonzero(~inside):
+        row_errors[f"row {present[k] + 1}: {field}"] = [
+            msg("%(bounds)s is not a plausible longitude/latitude in China",
+                bounds=_bounds_text(raw[k]))]
     out = list(geometries)
     for i, geom in zip(present, arr, strict=True):
         out[i] = geom
-    return out
+    return out, row_errors
+
+
+def _all_outside(path: Path, raw: np.ndarray, total: Sequence[float]) -> None:
+    """Refuse lon/lat input (no CRS, or GCJ-02) of which no geometry lies in China."""
+    if _in_china(raw).any():
+        return
+    if _looks_like_metres(raw):
+        raise CRSError(
+            msg("%(file)s declares no CRS and its coordinates %(bounds)s look like metres of "
+                "a projected CRS (such as EPSG:3857 or UTM zone 50N, EPSG:32650), not "
+                "longitude/latitude; give that CRS with --crs", file=path.name,
+                bounds=_bounds_text(total)),
+            fields={"crs": [msg("missing CRS and coordinates are not lon/lat in China")]},
+            field_codes={"crs": ["crs_missing"]})
+    check_plausible_lonlat(total, path.name)
 
 
 def _clean(value: Any) -> Any:
@@ -270,7 +383,8 @@ def _read_ogr(path: Path, source: Any, declared_text: Any, encoding: str | None,
             crs = frame.crs
     else:
         geometries = [None] * len(frame)
-    return VectorData(path, _frame_rows(frame), geometries, encoding or "utf-8", crs)
+    return VectorData(path, _frame_rows(frame), geometries, encoding or "utf-8", crs,
+                      has_location="geometry" in frame.columns)
 
 
 def _read_geojson(path: Path, encoding: str) -> VectorData:
@@ -409,7 +523,9 @@ def _read_csv(path: Path, encoding: str) -> VectorData:
                         f"({lon!r}, {lat!r}) is not a coordinate pair")
         rows.append(row)
         geometries.append(geom)
-    return VectorData(path, rows, geometries, detected, None, row_errors)
+    return VectorData(path, rows, geometries, detected, None, row_errors,
+                      has_location=lon_col is not None,
+                      location_field=f"{lon_col}/{lat_col}" if lon_col else "geometry")
 
 
 # --- writing -----------------------------------------------------------------------------
