@@ -506,7 +506,8 @@ def _read_csv(path: Path, encoding: str) -> VectorData:
         if len(cells) != len(header):
             row_errors.setdefault(f"row {number}: columns", []).append(
                 f"{len(cells)} cells for {len(header)} columns")
-        row = {h: (c if c.strip() else None) for h, c in zip(header, cells, strict=False)}
+        row = {h: (_unescape_cell(c) if c.strip() else None)
+               for h, c in zip(header, cells, strict=False)}
         geom = None
         if lon_col is not None:
             lon, lat = row.pop(lon_col, None), row.pop(lat_col, None)
@@ -610,14 +611,39 @@ def _columns(rows: Iterable[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(k for row in rows for k in row))
 
 
+# Spreadsheets run a cell beginning with these as a formula (CSV injection: a shelter named
+# "=HYPERLINK(...)" would become a live link in Excel or WPS); OWASP's advice is a leading '.
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula: text starting with ``= + - @``, tab
+    or CR gets a leading ``'``; numbers (also negative ones, as numbers or as plain numeric
+    text) are left as they are."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_LEADS):
+        return value
+    if _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
+def _unescape_cell(value: str) -> str:
+    """A cell as written before :func:`safe_cell` (so an exported CSV imports back unchanged)."""
+    if value.startswith("'") and value[1:].startswith(_FORMULA_LEADS):
+        return value[1:]
+    return value
+
+
 def _csv_text(rows: Sequence[dict[str, Any]], geometries: Sequence[BaseGeometry | None]) -> str:
     columns = _columns(rows)
     spatial = any(g is not None for g in geometries)
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns + (["lon", "lat"] if spatial else []))
+    writer.writerow([safe_cell(c) for c in columns] + (["lon", "lat"] if spatial else []))
     for row, geom in zip(rows, geometries, strict=True):
-        cells = ["" if row.get(c) is None else _cell(_json_value(row.get(c))) for c in columns]
+        cells = ["" if row.get(c) is None else safe_cell(_cell(_json_value(row.get(c))))
+                 for c in columns]
         if spatial:
             lon, lat = representative_lonlat(geom)
             cells += ["" if lon is None else repr(lon), "" if lat is None else repr(lat)]
