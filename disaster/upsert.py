@@ -211,13 +211,26 @@ class RecordSchema(Schema):
     def _blank_cells(cls, data: Any) -> Any:
         if not isinstance(data, Mapping):
             return data
+        nullable = cls._nullable()
         out: dict[str, Any] = {}
         for key, value in data.items():
-            if not is_blank(value) or key in cls.GEOMETRIES:
+            if value is None or value.__class__ in _BLANKABLE and is_blank(value):
+                if key in nullable:
+                    out[key] = None
+                # other blank cells are absent: the stored value (or default) stays
+            else:
                 out[key] = value
-            elif key in cls.model_fields and _admits_none(cls.model_fields[key].annotation):
-                out[key] = None
         return out
+
+    @classmethod
+    def _nullable(cls) -> frozenset[str]:
+        """Fields a blank cell sets to None: nullable columns and (to refuse it) geometries."""
+        cached = cls.__dict__.get("_nullable_fields")
+        if cached is None:
+            cached = frozenset(name for name, f in cls.model_fields.items()
+                               if _admits_none(f.annotation)) | frozenset(cls.GEOMETRIES)
+            cls._nullable_fields = cached  # type: ignore[attr-defined]
+        return cached
 
     @classmethod
     def columns(cls) -> list[str]:
@@ -226,11 +239,15 @@ class RecordSchema(Schema):
 
     def values(self) -> dict[str, Any]:
         """The fields this record gave, keyed by table column."""
-        out = {self.COLUMNS.get(name, name): getattr(self, name)
-               for name in self.model_fields_set if name in type(self).model_fields}
+        columns = self.COLUMNS
+        out = {columns.get(name, name): getattr(self, name) for name in self.model_fields_set}
         if out.get("generated", False) is None:
             del out["generated"]  # a blank "generated" cell keeps the flag
         return out
+
+
+# Types whose values can be blank cells besides None (text of spaces, NaN).
+_BLANKABLE = frozenset({str, float})
 
 
 def _admits_none(annotation: Any) -> bool:
