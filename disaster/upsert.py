@@ -214,7 +214,7 @@ class RecordSchema(Schema):
         nullable = cls._nullable()
         out: dict[str, Any] = {}
         for key, value in data.items():
-            if value is None or value.__class__ in _BLANKABLE and is_blank(value):
+            if value is None or (value.__class__ in _BLANKABLE and is_blank(value)):
                 if key in nullable:
                     out[key] = None
                 # other blank cells are absent: the stored value (or default) stays
