@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import ClassVar, Literal
 
+from pydantic import Field
+
 from disaster import upsert as u
 from gis.schema import Boolean, Schema, text
 from stockpile.models import DepotLevel
@@ -73,10 +75,10 @@ class MovementIn(Schema):
 
     kind: Literal["receipt", "issue", "transfer", "adjustment", "count"]
     item: text(32, min_length=1)
-    quantity: Quantity | None = None
-    counted: NonNegativeQuantity | None = None
-    to_depot: text(32) | None = None
+    quantity: Quantity | None = Field(None, description="signed for adjustments")
+    counted: NonNegativeQuantity | None = Field(None, description="for kind count")
+    to_depot: text(32, min_length=1) | None = None
     lot: text(40) | None = None
     expires_on: dt.date | None = None
-    reason: text(200) | None = None
+    reason: text(200) | None = Field(None, description="required for adjustments")
     reference: text(80) | None = None
