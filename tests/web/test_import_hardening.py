@@ -219,3 +219,20 @@ def test_csv_export_neutralises_formula_names_and_imports_them_back(session: Ses
     summary = import_file(session, ADMIN, "shelters", out)
     assert summary.unchanged == 1
     assert session.scalar(select(Shelter.name).where(Shelter.code == "SH1")) == evil
+
+
+def test_empty_or_missing_geometry_is_refused_like_a_null_one(session: Session,
+                                                              tmp_path: Path) -> None:
+    build_city(session)
+    path = tmp_path / "zones.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "HZ1", "name": "空", "kind": "flood_prone"},
+         "geometry": {"type": "Polygon", "coordinates": []}},
+        {"type": "Feature", "properties": {"code": "HZ2", "name": "无", "kind": "flood_prone"}},
+        {"type": "Feature", "properties": {"code": "HZ3", "name": "好", "kind": "flood_prone"},
+         "geometry": mapping(box(117, 33.6, 117.01, 33.61))},
+    ]}), encoding="utf-8")
+    with pytest.raises(ValidationError) as caught:
+        import_file(session, ADMIN, "hazard-zones", path)
+    assert set(caught.value.fields) == {"row 1: geometry", "row 2: geometry"}
+    assert session.scalar(select(func.count()).select_from(HazardZone)) == 0
