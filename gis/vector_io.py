@@ -140,12 +140,16 @@ def _decode(data: bytes, encoding: str, source: str) -> str:
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
-        raise VectorFileError(f"{source}: not valid {encoding} text (byte {exc.start})",
-                              fields={"file": [f"{source}: not {encoding}"]}) from None
+        raise VectorFileError(msg("%(file)s: not valid %(encoding)s text (byte %(byte)s)",
+                                  file=source, encoding=encoding, byte=exc.start),
+                              fields={"file": [msg("%(file)s: not %(encoding)s", file=source,
+                                                   encoding=encoding)]},
+                              field_codes={"file": ["encoding"]}) from None
 
 
-def _file_error(path: Path, reason: str) -> VectorFileError:
-    return VectorFileError(f"{path.name}: {reason}", fields={"file": [path.name]})
+def _file_error(path: Path, reason: Message | str) -> VectorFileError:
+    return VectorFileError(msg("%(file)s: %(problem)s", file=path.name, problem=reason),
+                           fields={"file": [reason]}, field_codes={"file": ["file"]})
 
 
 def read_vector(path: str | os.PathLike[str], *, encoding: str = "auto",
@@ -174,14 +178,18 @@ def read_vector(path: str | os.PathLike[str], *, encoding: str = "auto",
     """
     path = Path(path)
     if encoding not in ENCODINGS:
-        raise VectorFileError(f"unknown encoding {encoding!r}; one of {', '.join(ENCODINGS)}",
-                              fields={"encoding": [f"one of {', '.join(ENCODINGS)}"]})
+        raise VectorFileError(msg("unknown encoding %(encoding)s; one of %(allowed)s",
+                                  encoding=str(encoding)[:40], allowed=", ".join(ENCODINGS)),
+                              fields={"encoding": [msg("must be one of %(expected)s",
+                                                       expected=", ".join(ENCODINGS))]},
+                              field_codes={"encoding": ["choice"]})
     if not path.is_file():
-        raise _file_error(path, "no such file")
+        raise _file_error(path, msg("no such file"))
     limit = max_import_bytes() if max_bytes is None else max_bytes
     size = path.stat().st_size
     if size > limit:
-        raise _file_error(path, f"{size:,} bytes is larger than the {limit:,}-byte import limit")
+        raise _file_error(path, msg("%(size)s bytes is larger than the %(limit)s-byte import "
+                                    "limit", size=f"{size:,}", limit=f"{limit:,}"))
     user_crs = _parse_user_crs(crs, from_gcj02)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
@@ -195,15 +203,19 @@ def read_vector(path: str | os.PathLike[str], *, encoding: str = "auto",
     elif suffix == ".zip":
         data = _read_zip(path, encoding, limit)
     else:
-        raise _file_error(path, f"unsupported file type {suffix or '(none)'}; use .geojson, "
-                                ".gpkg, .shp, .zip (shapefile) or .csv")
+        raise _file_error(path, msg("unsupported file type %(suffix)s; use .geojson, .gpkg, "
+                                    ".shp, .zip (shapefile) or .csv",
+                                    suffix=suffix[:20] or "-"))
     frame_crs = data.crs
     declared = _declared_crs(path, frame_crs)
     _refuse_gcj02(path, declared, data.crs, from_gcj02)
     if declared is not None and user_crs is not None and not declared.equals(
             user_crs, ignore_axis_order=True):
-        raise CRSError(f"{path.name} declares {declared.to_string()} but --crs says "
-                       f"{user_crs.to_string()}", fields={"crs": ["conflicts with the file"]})
+        raise CRSError(msg("%(file)s declares %(declared)s but --crs says %(given)s",
+                           file=path.name, declared=declared.to_string(),
+                           given=user_crs.to_string()),
+                       fields={"crs": [msg("conflicts with the file")]},
+                       field_codes={"crs": ["crs_mismatch"]})
     source_crs = declared if declared is not None else user_crs
     data.geometries, outside = _to_wgs84(path, data.geometries, source_crs, from_gcj02,
                                          given=declared is None and user_crs is not None,
@@ -219,8 +231,10 @@ def _parse_user_crs(crs: str | int | CRS | None, from_gcj02: bool) -> CRS | None
         # The explicit conversion replaces any CRS: GCJ-02 is lon/lat with an offset.
         if crs is not None and str(crs).strip().lower().replace(" ", "") not in (
                 "gcj02", "gcj-02", "gcj_02", "gcj", "epsg:4326", "4326"):
-            raise CRSError("--from-gcj02 converts GCJ-02 lon/lat; do not combine it with "
-                           f"--crs {crs}", fields={"crs": ["conflicts with --from-gcj02"]})
+            raise CRSError(msg("--from-gcj02 converts GCJ-02 lon/lat; do not combine it with "
+                               "--crs %(crs)s", crs=str(crs)[:80]),
+                           fields={"crs": [msg("conflicts with --from-gcj02")]},
+                           field_codes={"crs": ["crs_mismatch"]})
         return None
     return parse_crs(crs)
 
@@ -235,16 +249,19 @@ def _declared_crs(path: Path, frame_crs: Any) -> CRS | None:
     except Exception:  # noqa: BLE001 - a CRS text pyproj cannot read
         if "gcj" in str(frame_crs).lower():
             return None
-        raise CRSError(f"{path.name}: unknown CRS {str(frame_crs)[:80]!r}",
-                       fields={"crs": [f"{path.name}: unknown CRS"]}) from None
+        raise CRSError(msg("%(file)s: unknown CRS %(crs)s", file=path.name,
+                           crs=str(frame_crs)[:80]),
+                       fields={"crs": [msg("%(file)s: unknown CRS", file=path.name)]},
+                       field_codes={"crs": ["crs_unknown"]}) from None
 
 
 def _refuse_gcj02(path: Path, declared: CRS | None, raw: Any, from_gcj02: bool) -> None:
     text = f"{raw or ''} {declared.name if declared is not None else ''}".lower()
     if re.search(r"gcj[-_ ]?0?2|gcj", text) and not from_gcj02:
-        raise CRSError(f"{path.name} is in GCJ-02, which is offset by design and not accepted; "
-                       "convert it explicitly with --from-gcj02",
-                       fields={"crs": ["GCJ-02 not accepted without --from-gcj02"]})
+        raise CRSError(msg("%(file)s is in GCJ-02, which is offset by design and not "
+                           "accepted; convert it explicitly with --from-gcj02", file=path.name),
+                       fields={"crs": [msg("GCJ-02 not accepted without --from-gcj02")]},
+                       field_codes={"crs": ["gcj02"]})
 
 
 def _bounds_text(bounds: Sequence[float]) -> str:
@@ -374,7 +391,8 @@ def _read_ogr(path: Path, source: Any, declared_text: Any, encoding: str | None,
         frame = pyogrio.read_dataframe(source, **kwargs)
     except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds; all mean "cannot read"
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise _file_error(path, f"cannot be read ({reason[:200]})") from None
+        raise _file_error(path, msg("cannot be read (%(reason)s)", reason=reason[:200])) \
+            from None
     geometries: list[BaseGeometry | None] = []
     crs = declared_text
     if "geometry" in frame.columns and hasattr(frame, "geometry"):
@@ -392,7 +410,7 @@ def _read_geojson(path: Path, encoding: str) -> VectorData:
     text = _decode(raw, encoding, path.name)
     stripped = text.lstrip()
     if not stripped.startswith("{"):
-        raise _file_error(path, "not a GeoJSON object")
+        raise _file_error(path, msg("not a GeoJSON object"))
     # GDAL reports EPSG:4326 whether or not the file says so; only an explicit ``crs``
     # member counts as declared (RFC 7946 files have none and are lon/lat by definition).
     declared = _geojson_crs(path, text)
@@ -418,10 +436,10 @@ def _geojson_crs(path: Path, text: str) -> str | None:
     try:
         member = json.loads(match.group(1))
     except json.JSONDecodeError:
-        raise _file_error(path, "malformed crs member") from None
+        raise _file_error(path, msg("malformed crs member")) from None
     name = (member.get("properties") or {}).get("name")
     if not name:
-        raise _file_error(path, "crs member without a name")
+        raise _file_error(path, msg("crs member without a name"))
     # Old GeoJSON names such as urn:ogc:def:crs:OGC:1.3:CRS84 are understood by pyproj.
     return str(name)
 
@@ -453,15 +471,17 @@ def _read_zip(path: Path, encoding: str, limit: int) -> VectorData:
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
-        raise _file_error(path, "not a zip archive") from None
+        raise _file_error(path, msg("not a zip archive")) from None
     with archive:
         names = archive.namelist()
         shps = [n for n in names if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
         if len(shps) != 1:
-            raise _file_error(path, f"a zipped shapefile needs exactly one .shp, found {len(shps)}")
+            raise _file_error(path, msg("a zipped shapefile needs exactly one .shp, found "
+                                        "%(count)s", count=len(shps)))
         total = sum(i.file_size for i in archive.infolist())
         if total > limit:
-            raise _file_error(path, f"unpacks to {total:,} bytes, above the {limit:,}-byte limit")
+            raise _file_error(path, msg("unpacks to %(size)s bytes, above the %(limit)s-byte "
+                                        "limit", size=f"{total:,}", limit=f"{limit:,}"))
         stem = shps[0][:-4]
         if encoding == "auto":
             cpg = next((n for n in names if n.lower() == (stem + ".cpg").lower()), None)
@@ -485,17 +505,18 @@ def _read_csv(path: Path, encoding: str) -> VectorData:
         header = next(reader, None)
         body = list(reader)
     except csv.Error as exc:
-        raise _file_error(path, f"malformed CSV ({exc})") from None
+        raise _file_error(path, msg("malformed CSV (%(reason)s)", reason=str(exc)[:200])) \
+            from None
     if not header:
-        raise _file_error(path, "empty CSV file (no header row)")
+        raise _file_error(path, msg("empty CSV file (no header row)"))
     header = [h.strip() for h in header]
     if len(set(header)) != len(header):
-        raise _file_error(path, "duplicate column names in the header")
+        raise _file_error(path, msg("duplicate column names in the header"))
     lower = [h.lower() for h in header]
     lon_col = next((header[lower.index(c)] for c in LON_COLUMNS if c in lower), None)
     lat_col = next((header[lower.index(c)] for c in LAT_COLUMNS if c in lower), None)
     if (lon_col is None) != (lat_col is None):
-        raise _file_error(path, "has a longitude column without latitude or the reverse")
+        raise _file_error(path, msg("has a longitude column without latitude or the reverse"))
     rows: list[dict[str, Any]] = []
     geometries: list[BaseGeometry | None] = []
     row_errors: dict[str, list[str]] = {}
@@ -505,7 +526,8 @@ def _read_csv(path: Path, encoding: str) -> VectorData:
         number = len(rows) + 1
         if len(cells) != len(header):
             row_errors.setdefault(f"row {number}: columns", []).append(
-                f"{len(cells)} cells for {len(header)} columns")
+                msg("%(cells)s cells for %(columns)s columns", cells=len(cells),
+                    columns=len(header)))
         row = {h: (_unescape_cell(c) if c.strip() else None)
                for h, c in zip(header, cells, strict=False)}
         geom = None
@@ -521,7 +543,8 @@ def _read_csv(path: Path, encoding: str) -> VectorData:
                     geom = Point(x, y)
                 except ValueError:
                     row_errors.setdefault(f"row {number}: {lon_col}/{lat_col}", []).append(
-                        f"({lon!r}, {lat!r}) is not a coordinate pair")
+                        msg("(%(lon)s, %(lat)s) is not a coordinate pair",
+                            lon=str(lon)[:40], lat=str(lat)[:40]))
         rows.append(row)
         geometries.append(geom)
     return VectorData(path, rows, geometries, detected, None, row_errors,
@@ -560,8 +583,11 @@ def write_vector(target: str | os.PathLike[str] | IO[bytes], fmt: str,
     located = list(points) if points is not None else list(geometries)
     located = [p if p is not None else g for p, g in zip(located, geometries, strict=True)]
     if fmt not in FORMATS:
-        raise ValidationError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}",
-                              fields={"format": [f"one of {', '.join(FORMATS)}"]})
+        raise ValidationError(msg("unknown format %(format)s; one of %(allowed)s",
+                                  format=str(fmt)[:40], allowed=", ".join(FORMATS)),
+                              fields={"format": [msg("must be one of %(expected)s",
+                                                     expected=", ".join(FORMATS))]},
+                              field_codes={"format": ["choice"]})
     codec = "gb18030" if encoding == "gbk" else "utf-8"
     if fmt == "gpkg":
         payload = _gpkg_bytes(rows, geometries, layer)
