@@ -37,7 +37,6 @@ EXPORT_KINDS = ("areas", "communities", "shelters", "depots", "alerts", "reports
 _POLYGON_KINDS = {"areas", "communities", "hazard-zones"}
 # Kinds whose records have a location ("geometry"; communities from CSV: "point").
 _LOCATED_KINDS = {"areas", "communities", "hazard-zones", "shelters", "depots"}
-_LIST_SPLIT = re.compile(r"[;,\s、]+")
 # Record keys longer than a dBase field name (10 characters): shapefiles carry them cut short.
 _LONG_KEYS = ("parent_code", "township_code", "county_code", "farmland_share",
               "shelter_class", "capacity_day", "capacity_night", "community_code",
@@ -110,11 +109,10 @@ def to_record(kind: str, row: dict[str, Any], geom: BaseGeometry | None,
     """
     record = {_SHAPEFILE_KEYS.get(k, k): v for k, v in row.items()}
     if kind == "officers":
+        # A blank assignment cell clears the officer's communities of that role ("a;b"
+        # cells are split by the officer record schema).
         for key in ("primary", "backup"):
-            value = record.get(key)
-            if isinstance(value, str):
-                record[key] = [c for c in _LIST_SPLIT.split(value.strip()) if c]
-            elif value is None and key in record:
+            if key in record and record[key] is None:
                 record[key] = []
     if geom is None and not (has_location and not from_csv and kind in _LOCATED_KINDS):
         return record
