@@ -14,6 +14,7 @@ from disaster import upsert as u
 from disaster.access import Actor, Role, require_role
 from disaster.errors import DisasterValidationError
 from gis.db import Base
+from gis.messages import msg
 from gis.types import geometry, intpk, value_enum
 
 
@@ -48,18 +49,6 @@ _LEVEL_RANK = {AreaLevel.CITY: 0, AreaLevel.COUNTY: 1, AreaLevel.TOWNSHIP: 2}
 _PARENT_LEVEL = {AreaLevel.COUNTY: AreaLevel.CITY, AreaLevel.TOWNSHIP: AreaLevel.COUNTY}
 
 
-AREA_FIELDS = (
-    u.Field("code", "code", u.digits(6, 9), required=True),
-    u.Field("name", "name", u.nonempty_text(120)),
-    u.Field("level", "level", u.choice(AreaLevel)),
-    u.Field("parent_code", "parent_code", u.digits(6, 9)),
-    u.Field("population", "population", u.integer(0)),
-    u.Field("generated", "generated", u.boolean, nullable=False),
-    u.Field("source", "source", u.text(200)),
-    u.Field("geometry", "geom", u.polygon),
-)
-
-
 def upsert_areas(session: Session, actor: Actor,
                  records: Sequence[dict[str, Any]]) -> tuple[int, int, int]:
     """Create or update city, county and township areas by code; administrators only.
@@ -77,11 +66,12 @@ def upsert_areas(session: Session, actor: Actor,
     DisasterValidationError
         With ``fields`` ``"row N: field"`` for every bad record; nothing is written.
     """
+    from disaster.record_schemas import AreaRecord  # it imports AreaLevel from here
+
     require_role(actor, Role.ADMIN, action="loading administrative areas")
-    fields = AREA_FIELDS
     errors = u.RowErrors()
-    prepared = u.validate_records(records, fields, errors)
-    existing = u.load_existing(session, Area, [f.column for f in fields],
+    prepared = u.validate_records(records, AreaRecord, errors, what=msg("areas"))
+    existing = u.load_existing(session, Area, AreaRecord.columns(),
                                [v["code"] for _, v in prepared])
     merged = {v["code"]: (existing.get(v["code"], {}) | v) for _, v in prepared}
     wanted_parents = {m.get("parent_code") for m in merged.values()} - set(merged) - {None}
@@ -92,27 +82,31 @@ def upsert_areas(session: Session, actor: Actor,
     for row, values in prepared:
         area = merged[values["code"]]
         if values["code"] not in existing:
-            errors.require(row, area, ("name", "level"), "area")
+            errors.require(row, area, ("name", "level"), msg("area"))
         level, parent, area_code = area.get("level"), area.get("parent_code"), area["code"]
         if level is None:
             continue
         if len(area_code) != CODE_LENGTH[level]:
-            errors.add(row, "code", f"a {level.value} code has {CODE_LENGTH[level]} digits")
+            errors.add(row, "code", msg("a %(level)s code has %(digits)s digits",
+                                        level=msg(level.value), digits=CODE_LENGTH[level]))
         if level == AreaLevel.CITY:
             if parent is not None and parent in levels:
-                errors.add(row, "parent_code", "a city has no parent area here")
+                errors.add(row, "parent_code", msg("a city has no parent area here"))
             continue
         if parent is None:
-            errors.add(row, "parent_code", f"required for a {level.value}")
+            errors.add(row, "parent_code", msg("required for a %(level)s",
+                                               level=msg(level.value)), "required")
             continue
         if parent not in levels:
-            errors.add(row, "parent_code", f"unknown parent area {parent}")
+            errors.add(row, "parent_code", msg("unknown parent area %(code)s", code=parent),
+                       "unknown")
         elif levels[parent] != _PARENT_LEVEL[level]:
-            errors.add(row, "parent_code",
-                       f"parent {parent} is not a {_PARENT_LEVEL[level].value}")
+            errors.add(row, "parent_code", msg("parent %(code)s is not a %(level)s", code=parent,
+                                               level=msg(_PARENT_LEVEL[level].value)))
         elif not area_code.startswith(parent[:4 if level == AreaLevel.COUNTY else 6]):
-            errors.add(row, "code", f"{area_code} does not belong to parent {parent}")
-    errors.raise_if_any("areas", DisasterValidationError)
+            errors.add(row, "code", msg("%(code)s does not belong to parent %(parent)s",
+                                        code=area_code, parent=parent))
+    errors.raise_if_any(msg("areas"), DisasterValidationError)
     plan = u.plan_changes(prepared, existing, {"generated": False})
     # Parents before children: the parent_code foreign key is checked row by row.
     plan.creates.sort(key=lambda v: _LEVEL_RANK[v["level"]])

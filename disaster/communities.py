@@ -15,6 +15,7 @@ from disaster.access import Actor, Role, require_role
 from disaster.areas import Area, AreaLevel
 from disaster.errors import DisasterValidationError
 from gis.db import Base
+from gis.messages import msg
 from gis.types import geometry, intpk
 
 
@@ -40,22 +41,6 @@ class Community(Base):
 
 # --- services -------------------------------------------------------------------------
 
-COMMUNITY_FIELDS = (
-    u.Field("code", "code", u.digits(12), required=True),
-    u.Field("name", "name", u.nonempty_text(120)),
-    u.Field("township_code", "township_code", u.digits(9), nullable=False),
-    u.Field("county_code", "county_code", u.digits(6), nullable=False),
-    u.Field("population", "population", u.integer(0), nullable=False),
-    u.Field("households", "households", u.integer(0), nullable=False),
-    u.Field("elderly", "elderly", u.integer(0), nullable=False),
-    u.Field("children", "children", u.integer(0), nullable=False),
-    u.Field("disabled", "disabled", u.integer(0), nullable=False),
-    u.Field("farmland_share", "farmland_share", u.number(0.0, 1.0)),
-    u.Field("urban", "urban", u.boolean, nullable=False),
-    u.Field("generated", "generated", u.boolean, nullable=False),
-    u.Field("geometry", "geom", u.polygon),
-    u.Field("point", "point", u.point),
-)
 _DEFAULTS = {"population": 0, "households": 0, "elderly": 0, "children": 0, "disabled": 0,
              "urban": False, "generated": False}
 # Tolerance (degrees, ≈1 cm) for a representative point on the polygon's edge.
@@ -74,10 +59,12 @@ def upsert_communities(session: Session, actor: Actor,
     Returns ``(created, updated, unchanged)``; raises :class:`DisasterValidationError` with
     ``"row N: field"`` entries and writes nothing when any record is bad.
     """
+    from disaster.record_schemas import CommunityRecord  # it imports the areas' enums
+
     require_role(actor, Role.ADMIN, action="loading communities")
     errors = u.RowErrors()
-    prepared = u.validate_records(records, COMMUNITY_FIELDS, errors)
-    existing = u.load_existing(session, Community, [f.column for f in COMMUNITY_FIELDS],
+    prepared = u.validate_records(records, CommunityRecord, errors, what=msg("communities"))
+    existing = u.load_existing(session, Community, CommunityRecord.columns(),
                                [v["code"] for _, v in prepared])
     merged = {v["code"]: (existing.get(v["code"], {}) | v) for _, v in prepared}
     area_codes = sorted({m.get("township_code") for m in merged.values()}
@@ -92,28 +79,39 @@ def upsert_communities(session: Session, actor: Actor,
     for row, values in prepared:
         c = merged[values["code"]]
         if values["code"] not in existing:
-            errors.require(row, c, ("name", "township_code", "county_code"), "community")
+            errors.require(row, c, ("name", "township_code", "county_code"), msg("community"))
+            if c.get("geom") is None and c.get("point") is None \
+                    and not errors.has(row, "geometry", "point"):
+                # Without polygon or point a community is nowhere: the map, the risk index
+                # and the evacuation plan cannot place it.
+                errors.add(row, "geometry", msg("required for a new community: a polygon "
+                                                "or a point (lon/lat)"), "required")
         township, county = c.get("township_code"), c.get("county_code")
         if township is not None:
             if areas.get(township, (None,))[0] != AreaLevel.TOWNSHIP:
-                errors.add(row, "township_code", f"unknown township {township}")
+                errors.add(row, "township_code", msg("unknown township %(code)s", code=township),
+                           "unknown")
             elif county is not None and areas[township][1] != county:
-                errors.add(row, "township_code", f"township {township} is not in county {county}")
+                errors.add(row, "township_code", msg("township %(township)s is not in county "
+                                                     "%(county)s", township=township,
+                                                     county=county))
             if not values["code"].startswith(township):
-                errors.add(row, "code", f"{values['code']} does not start with township {township}")
+                errors.add(row, "code", msg("%(code)s does not start with township %(township)s",
+                                            code=values["code"], township=township))
         if county is not None and areas.get(county, (None,))[0] != AreaLevel.COUNTY:
-            errors.add(row, "county_code", f"unknown county {county}")
+            errors.add(row, "county_code", msg("unknown county %(code)s", code=county), "unknown")
         population = c.get("population") or 0
         for key in ("households", "elderly", "children", "disabled"):
-            if (c.get(key) or 0) > population:
-                errors.add(row, key, f"{c[key]} exceeds the population {population}")
+            if (c.get(key) or 0) > population and not errors.has(row, "population"):
+                errors.add(row, key, msg("%(value)s exceeds the population %(population)s",
+                                         value=c[key], population=population), "too_large")
         geom, pt = c.get("geom"), c.get("point")
         if geom is not None and "point" in values and pt is not None:
             if geom.distance(pt) > _POINT_TOLERANCE:
-                errors.add(row, "point", "lies outside the community polygon")
+                errors.add(row, "point", msg("lies outside the community polygon"))
         elif "geom" in values and geom is not None and "point" not in values:
             points_needed.append((values, pt))
-    errors.raise_if_any("communities", DisasterValidationError)
+    errors.raise_if_any(msg("communities"), DisasterValidationError)
     if points_needed:
         geoms = [v["geom"] for v, _ in points_needed]
         inside = [pt is not None and g.distance(pt) <= _POINT_TOLERANCE

@@ -14,6 +14,7 @@ from disaster import upsert as u
 from disaster.access import Actor, Role, require_role
 from disaster.errors import DisasterValidationError
 from gis.db import Base
+from gis.messages import msg
 from gis.types import geometry, intpk, value_enum
 
 
@@ -42,17 +43,6 @@ class HazardZone(Base):
 
 # --- services -------------------------------------------------------------------------
 
-HAZARD_ZONE_FIELDS = (
-    u.Field("code", "code", u.code(40), required=True),
-    u.Field("name", "name", u.nonempty_text(120)),
-    u.Field("kind", "kind", u.choice(HazardKind)),
-    u.Field("level", "level", u.integer(1, 3), nullable=False),
-    u.Field("generated", "generated", u.boolean, nullable=False),
-    u.Field("source", "source", u.text(200)),
-    u.Field("geometry", "geom", u.polygon),
-)
-
-
 def upsert_hazard_zones(session: Session, actor: Actor,
                         records: Sequence[dict[str, Any]]) -> tuple[int, int, int]:
     """Create or update hazard zones by code (kind, level 1–3, polygon); administrators only.
@@ -60,15 +50,18 @@ def upsert_hazard_zones(session: Session, actor: Actor,
     Returns ``(created, updated, unchanged)``; raises :class:`DisasterValidationError` with
     ``"row N: field"`` entries and writes nothing when any record is bad.
     """
+    from disaster.record_schemas import HazardZoneRecord  # it imports HazardKind from here
+
     require_role(actor, Role.ADMIN, action="loading hazard zones")
     errors = u.RowErrors()
-    prepared = u.validate_records(records, HAZARD_ZONE_FIELDS, errors)
-    existing = u.load_existing(session, HazardZone, [f.column for f in HAZARD_ZONE_FIELDS],
+    prepared = u.validate_records(records, HazardZoneRecord, errors, what=msg("hazard zones"))
+    existing = u.load_existing(session, HazardZone, HazardZoneRecord.columns(),
                                [v["code"] for _, v in prepared])
     for row, values in prepared:
         if values["code"] not in existing:
-            errors.require(row, values, ("name", "kind", ("geometry", "geom")), "hazard zone")
-    errors.raise_if_any("hazard zones", DisasterValidationError)
+            errors.require(row, values, ("name", "kind", ("geometry", "geom")),
+                           msg("hazard zone"))
+    errors.raise_if_any(msg("hazard zones"), DisasterValidationError)
     plan = u.plan_changes(prepared, existing, {"level": 2, "generated": False})
     return u.apply_plan(session, actor, HazardZone, "hazard_zone", plan,
                         geometry_columns=("geom",))

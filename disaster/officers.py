@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -18,6 +17,7 @@ from disaster.access import Actor, Role, require_role
 from disaster.errors import DisasterConflict, DisasterNotFound, DisasterValidationError
 from gis.db import Base
 from gis.geometry import haversine_km
+from gis.messages import msg
 from gis.spatial import for_update
 from gis.types import UTCDateTime, intpk, utcnow, value_enum
 
@@ -84,8 +84,6 @@ class AssignmentProposal(Base):
 # Services
 # ---------------------------------------------------------------------------------------------
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_PHONE = re.compile(r"^[0-9+\-() ]{5,40}$")
 DEFAULT_MAX_LOAD = 3
 
 
@@ -104,17 +102,6 @@ def _community_codes(session: Session) -> set[str]:
     return set(session.scalars(select(Community.code)))
 
 
-def _codes_list(value: Any) -> list[str] | None:
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        # CSV cells carry lists as "code1;code2" (or comma/space separated).
-        return [v for v in re.split(r"[;,\s]+", value) if v]
-    if isinstance(value, list | tuple | set):
-        return [str(v).strip() for v in value if str(v).strip()]
-    return None
-
-
 def upsert_officers(session: Session, actor: Actor,
                     records: Iterable[Mapping[str, Any]]) -> dict[str, int]:
     """Create or update officers and their primary/backup assignments from plain records.
@@ -125,73 +112,58 @@ def upsert_officers(session: Session, actor: Actor,
     are removed (a record with neither ``primary`` nor ``backup`` keeps them: contact
     details only). A community listed as primary here loses its previous primary (exactly
     one primary per community). All-or-nothing: any bad record rejects the whole batch with every
-    bad record named (``row N.field``, 1-based).
+    bad record named (``row N: field``, 1-based). Records are checked against
+    :class:`disaster.record_schemas.OfficerRecord` (``active``/``generated`` as people write
+    yes/no: 0/1, true/false, 是/否).
 
     Returns
     -------
     dict
         ``{"created": n, "updated": n, "unchanged": n}``.
     """
+    from disaster import upsert as u
+    from disaster.record_schemas import OfficerRecord
+
     require_role(actor, Role.ADMIN, action="officer management")
     records = list(records)
     known = _community_codes(session)
-    fields: dict[str, list[str]] = {}
+    errors = u.RowErrors()
+    prepared = u.validate_records(records, OfficerRecord, errors, what=msg("officers"))
     seen_codes: dict[str, int] = {}
     primary_owner: dict[str, int] = {}
     clean: list[dict[str, Any]] = []
-
-    def bad(row: int, field: str, message: str) -> None:
-        fields.setdefault(f"row {row}.{field}", []).append(message)
-
-    for row, rec in enumerate(records, start=1):
-        code = str(rec.get("code") or "").strip()
-        name = str(rec.get("name") or "").strip()
-        if not code or len(code) > 32:
-            bad(row, "code", "required, at most 32 characters")
-        elif code in seen_codes:
-            bad(row, "code", f"duplicate of row {seen_codes[code]}")
-        else:
-            seen_codes[code] = row
-        if not name or len(name) > 80:
-            bad(row, "name", "required, at most 80 characters")
-        phone = str(rec.get("phone") or "").strip() or None
-        if phone and not _PHONE.match(phone):
-            bad(row, "phone", f"not a phone number: {phone!r}")
-        email = str(rec.get("email") or "").strip() or None
-        if email and not _EMAIL.match(email):
-            bad(row, "email", f"not an e-mail address: {email!r}")
-        home = str(rec.get("home_community_code") or "").strip() or None
+    for row, values in prepared:
+        code = values["code"]
+        seen_codes[code] = row
+        home = values.get("home_community_code")
         if home and home not in known:
-            bad(row, "home_community_code", f"unknown community {home}")
-        primary = _codes_list(rec.get("primary"))
-        backup = _codes_list(rec.get("backup"))
+            errors.add(row, "home_community_code", msg("unknown community %(code)s", code=home),
+                       "unknown")
+        primary, backup = values.get("primary", []), values.get("backup", [])
         for field, codes in (("primary", primary), ("backup", backup)):
-            if codes is None:
-                bad(row, field, "expected a list of community codes")
-                continue
             unknown = [c for c in codes if c not in known]
             if unknown:
-                bad(row, field, "unknown communities " + ", ".join(unknown[:10]))
-        if primary is not None and backup is not None:
-            both = sorted(set(primary) & set(backup))
-            if both:
-                bad(row, "backup", "both primary and backup for " + ", ".join(both[:10]))
-            for c in primary:
-                if c in primary_owner and primary_owner[c] != row:
-                    bad(row, "primary", f"community {c} already has primary in row "
-                                        f"{primary_owner[c]}")
-                primary_owner.setdefault(c, row)
-        clean.append({"code": code, "name": name, "phone": phone, "email": email,
-                      "home": home, "primary": sorted(set(primary or ())),
-                      "backup": sorted(set(backup or ())) ,
-                      "generated": bool(rec.get("generated", False)),
+                errors.add(row, field, msg("unknown communities %(codes)s",
+                                           codes=", ".join(unknown[:10])), "unknown")
+        both = sorted(set(primary) & set(backup))
+        if both:
+            errors.add(row, "backup", msg("both primary and backup for %(codes)s",
+                                          codes=", ".join(both[:10])))
+        for c in primary:
+            if c in primary_owner and primary_owner[c] != row:
+                errors.add(row, "primary", msg("community %(code)s already has its primary "
+                                               "officer in row %(row)s", code=c,
+                                               row=primary_owner[c]), "duplicate")
+            primary_owner.setdefault(c, row)
+        clean.append({"code": code, "name": values["name"], "phone": values.get("phone"),
+                      "email": values.get("email"), "home": home,
+                      "primary": sorted(set(primary)), "backup": sorted(set(backup)),
+                      "generated": values.get("generated", False),
                       # A file without assignment columns updates contact details only.
-                      "keep": "primary" not in rec and "backup" not in rec,
-                      "present": set(rec),
-                      "active": bool(rec.get("active", True))})
-    if fields:
-        raise DisasterValidationError(f"{len({k.split('.')[0] for k in fields})} bad officer "
-                                      "record(s)", fields=fields)
+                      "keep": "primary" not in values and "backup" not in values,
+                      "present": set(values),
+                      "active": values.get("active", True)})
+    errors.raise_if_any(msg("officers"), DisasterValidationError)
 
     officers = {o.code: o for o in session.scalars(
         select(Officer).where(Officer.code.in_([r["code"] for r in clean])))} if clean else {}

@@ -1,9 +1,11 @@
 """Shared machinery of the bulk upsert services (areas, communities, shelters, depots…).
 
-Every ``upsert_<kind>(session, actor, records)`` validates the whole batch first (collecting
-every bad row), then creates, updates or leaves each record by its code, audits what it
-changed and flushes. Records whose values equal the stored ones write nothing and audit
-nothing, so loading the same data twice is a no-op.
+Every ``upsert_<kind>(session, actor, records)`` validates the whole batch first against the
+kind's record schema (a :class:`RecordSchema` in the owning package, the same one the
+importer and the CLI use) and against stored data, collecting every bad row; then it
+creates, updates or leaves each record by its code, audits what it changed and flushes.
+Records whose values equal the stored ones write nothing and audit nothing, so loading the
+same data twice is a no-op.
 
 Row errors are keyed ``"row N: field"`` where N is the 1-based position of the record in the
 batch (the importers pass records in file order, so N is the data row of the file).
@@ -12,26 +14,33 @@ batch (the importers pass records in file order, so N is the data row of the fil
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import hashlib
 import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+import typing
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from functools import partial
+from typing import Annotated, Any, ClassVar
 
 import numpy as np
+import pydantic
 import shapely
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import to_shape
-from shapely.geometry import MultiPolygon, Point
+from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, model_validator
+from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from disaster import audit
 from gis.errors import AppError, ValidationError
-from gis.geometry import as_multipolygon, as_point
+from gis.geometry import as_multipolygon
+from gis.messages import Message, msg
+from gis.schema import INT32_MAX, Boolean, Schema, validate_rows
 
 # Above this many created records one audit entry per chunk of codes is written instead of
 # one per record: 100,000 single entries would dominate a bulk import's time.
@@ -42,244 +51,276 @@ _IN_CHUNK = 2000
 _INSERT_CHUNK = 5000
 
 
-class _Missing:
-    """Marker for a key absent from a record (distinct from an explicit None)."""
+# --- record field types: each parses a cell as files and people write it ------------------
 
-    def __repr__(self) -> str:
-        return "MISSING"
+def _code_text(value: Any) -> Any:
+    # Spreadsheets turn codes into floats (341302.0): accept those when integral.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value.strip() if isinstance(value, str) else value
 
 
-MISSING: Any = _Missing()
+def digits(*lengths: int) -> Any:
+    """A numeric code of one of ``lengths`` digits (GB/T 2260 area and village codes)."""
+    allowed = " or ".join(map(str, lengths))
+
+    def check(value: str) -> str:
+        if not (value.isascii() and value.isdigit()) or len(value) not in lengths:
+            raise ValueError(msg("%(value)s is not a code of %(digits)s digits",
+                                 value=value[:40], digits=allowed))
+        return value
+
+    return Annotated[str, BeforeValidator(_code_text), AfterValidator(check)]
+
+
+def code(max_len: int = 32) -> Any:
+    """An identifier code: 1 to ``max_len`` letters, digits, ``_``, ``.`` and ``-``."""
+
+    def check(value: str) -> str:
+        if len(value) > max_len or not _CODE.fullmatch(value):
+            raise ValueError(msg("%(value)s is not a code (1–%(max)s letters, digits, _ . -)",
+                                 value=value[:40], max=max_len))
+        return value
+
+    return Annotated[str, BeforeValidator(_code_text), AfterValidator(check)]
+
+
+_CODE = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def _number_text(value: Any) -> Any:
+    # "1,200" and " 800 " are how spreadsheets write numbers; bools are not numbers.
+    if isinstance(value, bool):
+        raise ValueError(msg("must be a number"))
+    if isinstance(value, str):
+        return value.strip().replace(",", "")
+    return value
+
+
+def _whole(value: Any) -> Any:
+    value = _number_text(value)
+    if isinstance(value, str):
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            return value  # pydantic names it: "must be a whole number"
+        if number.is_finite() and number == number.to_integral_value():
+            return int(number)
+    return value
+
+
+def count(minimum: int = 0, maximum: int = INT32_MAX) -> Any:
+    """A whole number in ``minimum..maximum`` (default: what an INTEGER column holds)."""
+    return Annotated[int, BeforeValidator(_whole), Field(ge=minimum, le=maximum)]
+
+
+def number(minimum: float = 0.0, maximum: float | None = None) -> Any:
+    """A finite number ≥ ``minimum`` (NaN and infinity refused)."""
+    return Annotated[float, BeforeValidator(_number_text),
+                     Field(ge=minimum, le=maximum, allow_inf_nan=False)]
+
+
+def quantity(minimum: int | None = 0, maximum: int = 99_999_999_999) -> Any:
+    """A finite decimal quantity within ``minimum..maximum`` (stock: Numeric(14, 3))."""
+    # Integer bounds keep the JSON Schema numeric (Decimal bounds would be strings).
+    return Annotated[Decimal, BeforeValidator(_number_text),
+                     Field(ge=minimum, le=maximum, allow_inf_nan=False)]
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return value.strip()[:10]
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date)]
+
+
+def _geometry(value: Any) -> BaseGeometry:
+    if value is None or (isinstance(value, BaseGeometry) and value.is_empty):
+        raise ValueError(msg("a geometry is required; this one is empty"))
+    if not isinstance(value, BaseGeometry):
+        raise ValueError(msg("is not a geometry"))
+    return value
+
+
+def _polygon(value: Any) -> MultiPolygon:
+    geom = _geometry(value)
+    if not isinstance(geom, Polygon | MultiPolygon):
+        raise ValueError(msg("must be a polygon, not %(kind)s", kind=geom.geom_type))
+    try:
+        return as_multipolygon(geom)
+    except AppError:
+        raise ValueError(msg("is invalid and cannot be repaired")) from None
+
+
+def _point(value: Any) -> Point:
+    geom = _geometry(value)
+    if not isinstance(geom, Point):
+        raise ValueError(msg("must be a point, not %(kind)s", kind=geom.geom_type))
+    if not (math.isfinite(geom.x) and math.isfinite(geom.y)):
+        raise ValueError(msg("has coordinates that are not numbers"))
+    return geom
+
+
+# Marks a record as generated (demo data); a blank cell keeps the stored flag.
+Generated = Boolean | None
+
+# Geometries: present, not empty, of the right type (an explicit null is refused, not stored).
+PolygonGeometry = Annotated[Any, PlainValidator(_polygon)]
+PointGeometry = Annotated[Any, PlainValidator(_point)]
+
+
+def choice(*values: str) -> Any:
+    """One of ``values`` (text)."""
+    return Annotated[str, AfterValidator(partial(_one_of, values))]
+
+
+def _one_of(values: tuple[str, ...], value: str) -> str:
+    if value not in values:
+        raise ValueError(msg("must be one of %(expected)s", expected=", ".join(values)))
+    return value
+
+
+def _strip_enum(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def enum_of(enum_cls: type[enum.Enum]) -> Any:
+    """A member of ``enum_cls`` given by its value (surrounding spaces ignored)."""
+    return Annotated[enum_cls, BeforeValidator(_strip_enum)]
+
+
+class RecordSchema(Schema):
+    """Base of the import/upsert record schemas (docs/CONVENTIONS.md "Record format").
+
+    A blank cell (None, NaN, spaces) of a field whose column is nullable clears it; of any
+    other field it counts as absent (the stored value stays), except geometries, whose
+    blank is refused. ``COLUMNS`` maps record keys to table columns where they differ.
+    """
+
+    COLUMNS: ClassVar[dict[str, str]] = {}
+    GEOMETRIES: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_cells(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        nullable = cls._nullable()
+        out: dict[str, Any] = {}
+        for key, value in data.items():
+            if value is None or (value.__class__ in _BLANKABLE and is_blank(value)):
+                if key in nullable:
+                    out[key] = None
+                # other blank cells are absent: the stored value (or default) stays
+            else:
+                out[key] = value
+        return out
+
+    @classmethod
+    def _nullable(cls) -> frozenset[str]:
+        """Fields a blank cell sets to None: nullable columns and (to refuse it) geometries."""
+        cached = cls.__dict__.get("_nullable_fields")
+        if cached is None:
+            cached = frozenset(name for name, f in cls.model_fields.items()
+                               if _admits_none(f.annotation)) | frozenset(cls.GEOMETRIES)
+            cls._nullable_fields = cached  # type: ignore[attr-defined]
+        return cached
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        """The table columns records of this schema may set."""
+        return [cls.COLUMNS.get(name, name) for name in cls.model_fields]
+
+    def values(self) -> dict[str, Any]:
+        """The fields this record gave, keyed by table column."""
+        columns = self.COLUMNS
+        out = {columns.get(name, name): getattr(self, name) for name in self.model_fields_set}
+        if out.get("generated", False) is None:
+            del out["generated"]  # a blank "generated" cell keeps the flag
+        return out
+
+
+# Types whose values can be blank cells besides None (text of spaces, NaN).
+_BLANKABLE = frozenset({str, float})
+
+
+def _admits_none(annotation: Any) -> bool:
+    return annotation is None or type(None) in typing.get_args(annotation)
 
 
 class RowErrors:
-    """Collects ``row N: field`` → reasons for a whole batch before anything is written."""
+    """Collects ``row N: field`` → reasons (and stable codes) for a batch before any write.
+
+    The record schema's errors (:func:`validate_records`) and the service's own checks
+    against stored data (unknown county, duplicate code…) land here, so one error lists
+    every bad row.
+    """
 
     def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
+        self.fields: dict[str, list[Message | str]] = {}
+        self.codes: dict[str, list[str]] = {}
 
-    def add(self, row: int, field: str, message: str) -> None:
-        self.fields.setdefault(f"row {row}: {field}", []).append(message)
+    def add(self, row: int, field: str, message: Message | str, code: str = "invalid") -> None:
+        key = f"row {row}: {field}"
+        self.fields.setdefault(key, []).append(message)
+        self.codes.setdefault(key, []).append(code)
+
+    def merge(self, fields: dict[str, list[Any]], codes: dict[str, list[str]]) -> None:
+        """Take over another error's ``row N: field`` entries."""
+        for key, messages in fields.items():
+            self.fields.setdefault(key, []).extend(messages)
+            self.codes.setdefault(key, []).extend(codes.get(key, ["invalid"] * len(messages)))
 
     @property
     def rows(self) -> list[int]:
-        return sorted({int(re.match(r"row (\d+)", k).group(1)) for k in self.fields})  # type: ignore[union-attr]
+        return sorted({row_number(k) for k in self.fields if row_number(k)})
+
+    def has(self, row: int, *names: str) -> bool:
+        """Whether ``row`` already has an error on one of the fields ``names``."""
+        return any(f"row {row}: {name}" in self.fields for name in names)
 
     def require(self, row: int, values: dict[str, Any], required: Sequence[str | tuple[str, str]],
-                what: str) -> None:
+                what: Message | str) -> None:
         """Name each required field missing from ``values`` (a new record's merged values).
 
         ``required`` holds field names, or ``(field name, column)`` where they differ.
         """
         for item in required:
             key, column = (item, item) if isinstance(item, str) else item
-            if values.get(column) is None:
-                self.add(row, key, f"required for a new {what}")
+            if values.get(column) is None and not self.has(row, key):
+                self.add(row, key, msg("required for a new %(what)s", what=what), "required")
 
-    def raise_if_any(self, what: str, error: type[ValidationError] = ValidationError) -> None:
+    def raise_if_any(self, what: Message | str,
+                     error: type[ValidationError] = ValidationError) -> None:
         """Raise ``error`` listing every bad row; nothing has been written yet."""
         if not self.fields:
             return
         rows = self.rows
         listed = ", ".join(str(r) for r in rows[:20]) + (" …" if len(rows) > 20 else "")
-        raise error(f"{len(rows)} bad row(s) in {what} (rows {listed}); nothing was written",
-                    fields=self.fields)
+        order = sorted(self.fields, key=lambda k: (row_number(k), k))
+        raise error(msg("%(count)s bad row(s) in %(what)s (rows %(rows)s); nothing was written",
+                        count=len(rows), what=what, rows=listed),
+                    fields={k: self.fields[k] for k in order},
+                    field_codes={k: self.codes.get(k, []) for k in order})
 
 
-# --- converters: each takes a raw value and returns the clean one or raises ValueError ---
-
-def text(max_len: int) -> Callable[[Any], str]:
-    def convert(value: Any) -> str:
-        out = str(value).strip()
-        if len(out) > max_len:
-            raise ValueError(f"longer than {max_len} characters")
-        return out
-
-    return convert
+def row_number(key: str) -> int:
+    """N of a ``row N: field`` key (0 for keys that name no row)."""
+    match = _ROW.match(key)
+    return int(match.group(1)) if match else 0
 
 
-def nonempty_text(max_len: int) -> Callable[[Any], str]:
-    base = text(max_len)
-
-    def convert(value: Any) -> str:
-        out = base(value)
-        if not out:
-            raise ValueError("must not be empty")
-        return out
-
-    return convert
-
-
-def digits(*lengths: int) -> Callable[[Any], str]:
-    """A numeric code of one of ``lengths`` digits (GB/T 2260 and village codes)."""
-
-    def convert(value: Any) -> str:
-        out = _code_text(value)
-        if not out.isdigit() or len(out) not in lengths:
-            raise ValueError(f"{out!r} is not a code of {' or '.join(map(str, lengths))} digits")
-        return out
-
-    return convert
-
-
-def code(max_len: int = 32) -> Callable[[Any], str]:
-    """An identifier code: letters, digits, ``_`` and ``-``."""
-
-    def convert(value: Any) -> str:
-        out = _code_text(value)
-        if len(out) > max_len or not re.fullmatch(r"[A-Za-z0-9_.-]+", out):
-            raise ValueError(f"{out!r} is not a code (1–{max_len} letters, digits, _ . -)")
-        return out
-
-    return convert
-
-
-def _code_text(value: Any) -> str:
-    # Spreadsheets turn codes into floats (341302.0): accept those when integral.
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
-
-
-def integer(minimum: int | None = 0, maximum: int | None = None) -> Callable[[Any], int]:
-    def convert(value: Any) -> int:
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a whole number")
-        try:
-            number = Decimal(str(value).strip().replace(",", ""))
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a number") from None
-        if not number.is_finite() or number != number.to_integral_value():
-            raise ValueError(f"{value!r} is not a whole number")
-        out = int(number)
-        if minimum is not None and out < minimum:
-            raise ValueError(f"{out} is below {minimum}" if minimum else f"{out} is negative")
-        if maximum is not None and out > maximum:
-            raise ValueError(f"{out} is above {maximum}")
-        return out
-
-    return convert
-
-
-def number(minimum: float | None = 0.0, maximum: float | None = None) -> Callable[[Any], float]:
-    def convert(value: Any) -> float:
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a number")
-        try:
-            out = float(str(value).strip().replace(",", ""))
-        except ValueError:
-            raise ValueError(f"{value!r} is not a number") from None
-        if not math.isfinite(out):
-            raise ValueError(f"{value!r} is not a finite number")
-        if minimum is not None and out < minimum:
-            raise ValueError(f"{out:g} is below {minimum:g}" if minimum else f"{out:g} is negative")
-        if maximum is not None and out > maximum:
-            raise ValueError(f"{out:g} is above {maximum:g}")
-        return out
-
-    return convert
-
-
-def decimal(minimum: Decimal | None = Decimal(0)) -> Callable[[Any], Decimal]:
-    def convert(value: Any) -> Decimal:
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a number")
-        try:
-            out = Decimal(str(value).strip().replace(",", ""))
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not a number") from None
-        if not out.is_finite():
-            raise ValueError(f"{value!r} is not a finite number")
-        if minimum is not None and out < minimum:
-            raise ValueError(f"{out} is negative")
-        return out
-
-    return convert
-
-
-_TRUE = {"true", "1", "yes", "y", "t", "是"}
-_FALSE = {"false", "0", "no", "n", "f", "否", ""}
-
-
-def boolean(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
-    lowered = str(value).strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ValueError(f"{value!r} is not true or false")
-
-
-def choice(enum_cls: type) -> Callable[[Any], Any]:
-    def convert(value: Any) -> Any:
-        raw = getattr(value, "value", value)
-        try:
-            return enum_cls(str(raw).strip())
-        except ValueError:
-            allowed = ", ".join(m.value for m in enum_cls)
-            raise ValueError(f"unknown value {raw!r}; one of {allowed}") from None
-
-    return convert
-
-
-def one_of(*values: str) -> Callable[[Any], str]:
-    def convert(value: Any) -> str:
-        out = str(value).strip()
-        if out not in values:
-            raise ValueError(f"unknown value {out!r}; one of {', '.join(values)}")
-        return out
-
-    return convert
-
-
-def date(value: Any) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip()[:10])
-    except ValueError:
-        raise ValueError(f"{value!r} is not a date (YYYY-MM-DD)") from None
-
-
-def polygon(value: Any) -> MultiPolygon:
-    if not isinstance(value, BaseGeometry):
-        raise ValueError("not a geometry")
-    try:
-        return as_multipolygon(value)
-    except AppError as exc:
-        raise ValueError(exc.message) from None
-
-
-def point(value: Any) -> Point:
-    if not isinstance(value, BaseGeometry):
-        raise ValueError("not a geometry")
-    if isinstance(value, Point):
-        try:
-            return as_point(value)
-        except AppError as exc:
-            raise ValueError(exc.message) from None
-    raise ValueError(f"must be a point, not {value.geom_type}")
-
-
-@dataclass(frozen=True)
-class Field:
-    """One record key: its column, converter, whether a new record needs it, its default."""
-
-    key: str
-    column: str
-    convert: Callable[[Any], Any]
-    required: bool = False
-    default: Any = None
-    nullable: bool = True
+_ROW = re.compile(r"row (\d+)")
 
 
 def is_blank(value: Any) -> bool:
+    """An empty cell: None, NaN or text of only spaces."""
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -287,47 +328,52 @@ def is_blank(value: Any) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
-def validate_records(records: Sequence[dict[str, Any]], fields: Sequence[Field],
-                     errors: RowErrors, *, key: str | None = "code",
+def validate_records(records: Sequence[Any], schema: type[RecordSchema], errors: RowErrors,
+                     *, what: Message | str, key: str | None = "code",
                      ) -> list[tuple[int, dict[str, Any]]]:
-    """Convert each record's present keys to column values; collect every problem.
+    """Check every record against ``schema`` (:func:`gis.schema.validate_rows`).
 
-    Returns ``(row, values)`` for rows without errors; ``values`` holds only the columns the
-    record gave (absent keys keep the stored value on update). ``key`` names the column that
+    Returns ``(row, values)`` for the good rows; ``values`` holds only the columns the record
+    gave (absent keys keep the stored value on update), named as in the table
+    (``schema.COLUMNS``). Every bad row goes to ``errors``. ``key`` names the column that
     must be unique within the batch (``None``: no such column).
     """
+    records = list(records)
+    try:
+        models: list[RecordSchema | None] = list(validate_rows(schema, records, what=what))
+    except ValidationError as exc:
+        errors.merge(exc.fields, exc.field_codes)
+        models = [_partial(schema, record, row, exc.fields)
+                  for row, record in enumerate(records, start=1)]
     out: list[tuple[int, dict[str, Any]]] = []
-    seen: dict[str, int] = {}
-    for row, record in enumerate(records, start=1):
-        if not isinstance(record, dict):
-            errors.add(row, "record", "not a record")
+    seen: dict[Any, int] = {}
+    for row, model in enumerate(models, start=1):
+        if model is None:
             continue
-        values: dict[str, Any] = {}
-        ok = True
-        for f in fields:
-            raw = record.get(f.key, MISSING)
-            if raw is MISSING or is_blank(raw):
-                if f.required:
-                    errors.add(row, f.key, "required")
-                    ok = False
-                elif raw is not MISSING and f.nullable:
-                    values[f.column] = None
-                continue
-            try:
-                values[f.column] = f.convert(raw)
-            except ValueError as exc:
-                errors.add(row, f.key, str(exc))
-                ok = False
+        values = model.values()
         code_value = values.get(key) if key else None
         if code_value is not None:
             if code_value in seen:
-                errors.add(row, key, f"duplicate code {code_value} (also in row {seen[code_value]})")
-                ok = False
-            else:
-                seen[code_value] = row
-        if ok:
-            out.append((row, values))
+                errors.add(row, key, msg("duplicate code %(code)s (also in row %(row)s)",
+                                         code=code_value, row=seen[code_value]), "duplicate")
+                continue
+            seen[code_value] = row
+        out.append((row, values))
     return out
+
+
+def _partial(schema: type[RecordSchema], record: Any, row: int,
+             fields: Mapping[str, Any]) -> RecordSchema | None:
+    """A bad row without its bad fields, so the service's own checks still name the rest
+    of its problems (the batch is refused anyway); ``None`` when even that fails."""
+    prefix = f"row {row}: "
+    bad = {k[len(prefix):].split(".")[0] for k in fields if k.startswith(prefix)}
+    if not isinstance(record, Mapping) or f"row {row}" in fields:
+        return None
+    try:
+        return schema.model_validate({k: v for k, v in record.items() if k not in bad})
+    except pydantic.ValidationError:
+        return None
 
 
 def snapshot_value(value: Any) -> Any:

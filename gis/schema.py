@@ -184,3 +184,30 @@ def validate_rows(schema: type[S], rows: Iterable[Any], *, what: str,
         raise error(msg("%(count)s bad %(what)s row(s): %(rows)s", count=len(bad), what=what,
                         rows=shown), fields=fields, field_codes=codes)
     return out
+
+
+# --- Boolean: yes/no as people write it ----------------------------------------------------
+# ``bool("false")`` is True: files and forms carry yes/no as text (0/1, true/false, yes/no,
+# y/n, 是/否), so one type parses all of them and refuses anything else.
+_TRUE_WORDS = frozenset({"true", "1", "yes", "y", "t", "on", "是", "真", "对"})
+_FALSE_WORDS = frozenset({"false", "0", "no", "n", "f", "off", "否", "假", "不"})
+
+
+def parse_boolean(value: Any) -> bool:
+    """``value`` as a bool: a bool, 0/1, or a word (true/false, yes/no, y/n, 是/否…)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if value in (0, 1):
+            return bool(value)
+        raise ValueError(msg("must be yes or no"))
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+    raise ValueError(msg("must be yes or no"))
+
+
+Boolean = Annotated[bool, pydantic.BeforeValidator(parse_boolean)]

@@ -28,18 +28,20 @@ import pandas as pd
 import pyogrio
 import shapely
 from charset_normalizer import from_bytes
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from shapely.geometry import Point, mapping
 from shapely.geometry.base import BaseGeometry
 
 from gis.errors import CRSError, GisError, ValidationError
 from gis.geometry import (
+    CHINA_BOUNDS,
+    WGS84,
     check_plausible_lonlat,
     gcj02_to_wgs84,
     is_geographic_equivalent,
     parse_crs,
-    to_wgs84,
 )
+from gis.messages import Message, msg
 
 # Files above this size are refused before reading (override with DISASTER_IMPORT_MAX_BYTES).
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
@@ -63,7 +65,12 @@ class VectorData:
     encoding: str
     crs: str | None
     # Problems of single rows found while reading ("row N: lon" → reasons).
-    row_errors: dict[str, list[str]] = field(default_factory=dict)
+    row_errors: dict[str, list[Message | str]] = field(default_factory=dict)
+    # Whether the file has locations at all (a geometry column; lon/lat columns in a CSV):
+    # a row without one then has an empty location, not an absent one.
+    has_location: bool = True
+    # The name under which a row's location problems are reported.
+    location_field: str = "geometry"
 
 
 def max_import_bytes() -> int:
@@ -84,10 +91,46 @@ def detect_encoding(data: bytes, source: str = "input") -> str:
     except UnicodeDecodeError:
         pass
     best = from_bytes(data, cp_isolation=["gb18030", "gbk", "gb2312"]).best()
-    if best is not None:
+    if best is not None and plausible_gbk(data):
         return "gbk"
-    raise VectorFileError(f"{source}: text is neither UTF-8 nor GBK; give --encoding",
-                          fields={"file": [f"{source}: unknown text encoding"]})
+    raise VectorFileError(
+        msg("%(file)s: the text is neither UTF-8 nor plausible GBK Chinese (another encoding "
+            "such as Latin-1 would import garbled); save it as UTF-8, or give --encoding gbk "
+            "if it really is GBK", file=source),
+        fields={"file": [msg("%(file)s: unknown text encoding; give --encoding", file=source)]},
+        field_codes={"file": ["encoding"]})
+
+
+# Share of double-byte characters outside GB2312 above which "GBK" text is implausible.
+# Chinese text is almost all GB2312 (place names add a few GBK-only characters such as
+# 埇); Latin-1 bytes read as GBK pair an accented letter with the ASCII letter after it,
+# which lands in GBK's rarely used extension areas nearly every time.
+RARE_GBK_SHARE = 0.5
+
+
+def plausible_gbk(data: bytes) -> bool:
+    """Whether ``data`` reads as Chinese GBK rather than another 8-bit encoding.
+
+    Counts double-byte characters outside GB2312 (GBK/1 symbols and GBK/2 hanzi: lead
+    bytes A1–A9 or B0–F7 with trail A1–FE); four-byte GB18030 sequences count as rare.
+    """
+    total = rare = 0
+    i, n = 0, len(data)
+    while i < n:
+        lead = data[i]
+        if lead < 0x80:
+            i += 1
+            continue
+        trail = data[i + 1] if i + 1 < n else 0
+        total += 1
+        if 0x30 <= trail <= 0x39:  # GB18030 four-byte sequence
+            rare += 1
+            i += 4
+            continue
+        if not ((0xA1 <= lead <= 0xA9 or 0xB0 <= lead <= 0xF7) and 0xA1 <= trail <= 0xFE):
+            rare += 1
+        i += 2
+    return total == 0 or rare / total <= RARE_GBK_SHARE
 
 
 def _decode(data: bytes, encoding: str, source: str) -> str:
@@ -97,12 +140,16 @@ def _decode(data: bytes, encoding: str, source: str) -> str:
     try:
         return data.decode(codec)
     except UnicodeDecodeError as exc:
-        raise VectorFileError(f"{source}: not valid {encoding} text (byte {exc.start})",
-                              fields={"file": [f"{source}: not {encoding}"]}) from None
+        raise VectorFileError(msg("%(file)s: not valid %(encoding)s text (byte %(byte)s)",
+                                  file=source, encoding=encoding, byte=exc.start),
+                              fields={"file": [msg("%(file)s: not %(encoding)s", file=source,
+                                                   encoding=encoding)]},
+                              field_codes={"file": ["encoding"]}) from None
 
 
-def _file_error(path: Path, reason: str) -> VectorFileError:
-    return VectorFileError(f"{path.name}: {reason}", fields={"file": [path.name]})
+def _file_error(path: Path, reason: Message | str) -> VectorFileError:
+    return VectorFileError(msg("%(file)s: %(problem)s", file=path.name, problem=reason),
+                           fields={"file": [reason]}, field_codes={"file": ["file"]})
 
 
 def read_vector(path: str | os.PathLike[str], *, encoding: str = "auto",
@@ -131,14 +178,18 @@ def read_vector(path: str | os.PathLike[str], *, encoding: str = "auto",
     """
     path = Path(path)
     if encoding not in ENCODINGS:
-        raise VectorFileError(f"unknown encoding {encoding!r}; one of {', '.join(ENCODINGS)}",
-                              fields={"encoding": [f"one of {', '.join(ENCODINGS)}"]})
+        raise VectorFileError(msg("unknown encoding %(encoding)s; one of %(allowed)s",
+                                  encoding=str(encoding)[:40], allowed=", ".join(ENCODINGS)),
+                              fields={"encoding": [msg("must be one of %(expected)s",
+                                                       expected=", ".join(ENCODINGS))]},
+                              field_codes={"encoding": ["choice"]})
     if not path.is_file():
-        raise _file_error(path, "no such file")
+        raise _file_error(path, msg("no such file"))
     limit = max_import_bytes() if max_bytes is None else max_bytes
     size = path.stat().st_size
     if size > limit:
-        raise _file_error(path, f"{size:,} bytes is larger than the {limit:,}-byte import limit")
+        raise _file_error(path, msg("%(size)s bytes is larger than the %(limit)s-byte import "
+                                    "limit", size=f"{size:,}", limit=f"{limit:,}"))
     user_crs = _parse_user_crs(crs, from_gcj02)
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt"):
@@ -152,17 +203,25 @@ def read_vector(path: str | os.PathLike[str], *, encoding: str = "auto",
     elif suffix == ".zip":
         data = _read_zip(path, encoding, limit)
     else:
-        raise _file_error(path, f"unsupported file type {suffix or '(none)'}; use .geojson, "
-                                ".gpkg, .shp, .zip (shapefile) or .csv")
+        raise _file_error(path, msg("unsupported file type %(suffix)s; use .geojson, .gpkg, "
+                                    ".shp, .zip (shapefile) or .csv",
+                                    suffix=suffix[:20] or "-"))
     frame_crs = data.crs
     declared = _declared_crs(path, frame_crs)
     _refuse_gcj02(path, declared, data.crs, from_gcj02)
     if declared is not None and user_crs is not None and not declared.equals(
             user_crs, ignore_axis_order=True):
-        raise CRSError(f"{path.name} declares {declared.to_string()} but --crs says "
-                       f"{user_crs.to_string()}", fields={"crs": ["conflicts with the file"]})
+        raise CRSError(msg("%(file)s declares %(declared)s but --crs says %(given)s",
+                           file=path.name, declared=declared.to_string(),
+                           given=user_crs.to_string()),
+                       fields={"crs": [msg("conflicts with the file")]},
+                       field_codes={"crs": ["crs_mismatch"]})
     source_crs = declared if declared is not None else user_crs
-    data.geometries = _to_wgs84(path, data.geometries, source_crs, from_gcj02)
+    data.geometries, outside = _to_wgs84(path, data.geometries, source_crs, from_gcj02,
+                                         given=declared is None and user_crs is not None,
+                                         field=data.location_field)
+    for key, messages in outside.items():
+        data.row_errors.setdefault(key, []).extend(messages)
     data.crs = "GCJ-02" if from_gcj02 else (source_crs.to_string() if source_crs else None)
     return data
 
@@ -172,8 +231,10 @@ def _parse_user_crs(crs: str | int | CRS | None, from_gcj02: bool) -> CRS | None
         # The explicit conversion replaces any CRS: GCJ-02 is lon/lat with an offset.
         if crs is not None and str(crs).strip().lower().replace(" ", "") not in (
                 "gcj02", "gcj-02", "gcj_02", "gcj", "epsg:4326", "4326"):
-            raise CRSError("--from-gcj02 converts GCJ-02 lon/lat; do not combine it with "
-                           f"--crs {crs}", fields={"crs": ["conflicts with --from-gcj02"]})
+            raise CRSError(msg("--from-gcj02 converts GCJ-02 lon/lat; do not combine it with "
+                               "--crs %(crs)s", crs=str(crs)[:80]),
+                           fields={"crs": [msg("conflicts with --from-gcj02")]},
+                           field_codes={"crs": ["crs_mismatch"]})
         return None
     return parse_crs(crs)
 
@@ -188,45 +249,114 @@ def _declared_crs(path: Path, frame_crs: Any) -> CRS | None:
     except Exception:  # noqa: BLE001 - a CRS text pyproj cannot read
         if "gcj" in str(frame_crs).lower():
             return None
-        raise CRSError(f"{path.name}: unknown CRS {str(frame_crs)[:80]!r}",
-                       fields={"crs": [f"{path.name}: unknown CRS"]}) from None
+        raise CRSError(msg("%(file)s: unknown CRS %(crs)s", file=path.name,
+                           crs=str(frame_crs)[:80]),
+                       fields={"crs": [msg("%(file)s: unknown CRS", file=path.name)]},
+                       field_codes={"crs": ["crs_unknown"]}) from None
 
 
 def _refuse_gcj02(path: Path, declared: CRS | None, raw: Any, from_gcj02: bool) -> None:
     text = f"{raw or ''} {declared.name if declared is not None else ''}".lower()
     if re.search(r"gcj[-_ ]?0?2|gcj", text) and not from_gcj02:
-        raise CRSError(f"{path.name} is in GCJ-02, which is offset by design and not accepted; "
-                       "convert it explicitly with --from-gcj02",
-                       fields={"crs": ["GCJ-02 not accepted without --from-gcj02"]})
+        raise CRSError(msg("%(file)s is in GCJ-02, which is offset by design and not "
+                           "accepted; convert it explicitly with --from-gcj02", file=path.name),
+                       fields={"crs": [msg("GCJ-02 not accepted without --from-gcj02")]},
+                       field_codes={"crs": ["gcj02"]})
+
+
+def _bounds_text(bounds: Sequence[float]) -> str:
+    return "(" + ", ".join(f"{v:.3f}" for v in bounds) + ")"
+
+
+def _in_china(bounds: np.ndarray) -> np.ndarray:
+    """Per geometry: whether its bounds (minx, miny, maxx, maxy) are lon/lat in China."""
+    x0, y0, x1, y1 = CHINA_BOUNDS
+    return ((bounds[:, 0] >= x0) & (bounds[:, 2] <= x1) & (bounds[:, 1] >= y0)
+            & (bounds[:, 3] <= y1))
+
+
+def _looks_like_metres(bounds: np.ndarray) -> bool:
+    return bool(np.nanmax(np.abs(bounds)) > 360.0)
 
 
 def _to_wgs84(path: Path, geometries: list[BaseGeometry | None], source_crs: CRS | None,
-              from_gcj02: bool) -> list[BaseGeometry | None]:
+              from_gcj02: bool, *, given: bool = False, field: str = "geometry",
+              ) -> tuple[list[BaseGeometry | None], dict[str, list[Message | str]]]:
+    """Geometries in EPSG:4326 and the rows whose coordinates are not lon/lat in China.
+
+    When no geometry at all lands in China the CRS is wrong (or missing): that is one
+    :class:`CRSError` saying what is wrong; otherwise every row outside China is named.
+    ``given``: ``source_crs`` came from ``--crs`` rather than from the file.
+    """
     present = [i for i, g in enumerate(geometries) if g is not None and not g.is_empty]
     if not present:
-        return geometries
+        return geometries, {}
     arr = np.empty(len(present), dtype=object)
     arr[:] = [geometries[i] for i in present]
+    raw = shapely.bounds(arr)
+    raw_total = shapely.total_bounds(arr)
+    where = msg("--crs %(crs)s", crs=source_crs.to_string()) if given and source_crs else (
+        msg("the file's CRS %(crs)s", crs=source_crs.to_string()) if source_crs else "")
     if from_gcj02:
-        check_plausible_lonlat(shapely.total_bounds(arr), path.name)
+        _all_outside(path, raw, raw_total)
         convert = np.vectorize(gcj02_to_wgs84)
         arr = shapely.transform(arr, lambda xy: np.column_stack(convert(xy[:, 0], xy[:, 1])))
+    elif source_crs is None:
+        _all_outside(path, raw, raw_total)
+    elif is_geographic_equivalent(source_crs):
+        if not _in_china(raw).any():
+            raise CRSError(
+                msg("%(file)s: coordinates %(bounds)s are not lon/lat in China although the "
+                    "CRS is %(crs)s; give the right CRS", file=path.name,
+                    bounds=_bounds_text(raw_total), crs=source_crs.to_string()),
+                fields={"crs": [msg("coordinates do not match the CRS")]},
+                field_codes={"crs": ["crs_mismatch"]})
     else:
-        arr = to_wgs84(arr, source_crs, path.name)
-        if source_crs is not None and is_geographic_equivalent(source_crs):
-            try:
-                check_plausible_lonlat(shapely.total_bounds(arr), path.name)
-            except CRSError:
-                minx, miny, maxx, maxy = shapely.total_bounds(arr)
-                raise CRSError(
-                    f"{path.name}: coordinates ({minx:.3f}, {miny:.3f}, {maxx:.3f}, {maxy:.3f}) "
-                    f"are not lon/lat in China although the CRS is {source_crs.to_string()}; "
-                    "give the right CRS", fields={"crs": ["coordinates do not match the CRS"]},
-                ) from None
+        if _in_china(raw).all() and not source_crs.is_geographic:
+            raise CRSError(
+                msg("%(file)s: the coordinates %(bounds)s are longitude/latitude in degrees, "
+                    "but %(where)s is a projected CRS in metres; leave --crs out or give "
+                    "--crs EPSG:4326 (or EPSG:4490)", file=path.name,
+                    bounds=_bounds_text(raw_total), where=where),
+                fields={"crs": [msg("the coordinates are degrees, not metres of %(crs)s",
+                                    crs=source_crs.to_string())]},
+                field_codes={"crs": ["crs_mismatch"]})
+        transformer = Transformer.from_crs(source_crs, WGS84, always_xy=True)
+        arr = shapely.transform(
+            arr, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
+        converted = shapely.bounds(arr)
+        if not _in_china(np.nan_to_num(converted, nan=1e9)).any():
+            raise CRSError(
+                msg("%(file)s: converted from %(where)s, the coordinates %(bounds)s lie "
+                    "outside China; check the CRS", file=path.name, where=where,
+                    bounds=_bounds_text(raw_total)),
+                fields={"crs": [msg("coordinates do not match the CRS")]},
+                field_codes={"crs": ["crs_mismatch"]})
+    inside = _in_china(np.nan_to_num(shapely.bounds(arr), nan=1e9))
+    row_errors: dict[str, list[Message | str]] = {}
+    for k in np.flatnonzero(~inside):
+        row_errors[f"row {present[k] + 1}: {field}"] = [
+            msg("%(bounds)s is not a plausible longitude/latitude in China",
+                bounds=_bounds_text(raw[k]))]
     out = list(geometries)
     for i, geom in zip(present, arr, strict=True):
         out[i] = geom
-    return out
+    return out, row_errors
+
+
+def _all_outside(path: Path, raw: np.ndarray, total: Sequence[float]) -> None:
+    """Refuse lon/lat input (no CRS, or GCJ-02) of which no geometry lies in China."""
+    if _in_china(raw).any():
+        return
+    if _looks_like_metres(raw):
+        raise CRSError(
+            msg("%(file)s declares no CRS and its coordinates %(bounds)s look like metres of "
+                "a projected CRS (such as EPSG:3857 or UTM zone 50N, EPSG:32650), not "
+                "longitude/latitude; give that CRS with --crs", file=path.name,
+                bounds=_bounds_text(total)),
+            fields={"crs": [msg("missing CRS and coordinates are not lon/lat in China")]},
+            field_codes={"crs": ["crs_missing"]})
+    check_plausible_lonlat(total, path.name)
 
 
 def _clean(value: Any) -> Any:
@@ -261,7 +391,8 @@ def _read_ogr(path: Path, source: Any, declared_text: Any, encoding: str | None,
         frame = pyogrio.read_dataframe(source, **kwargs)
     except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds; all mean "cannot read"
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise _file_error(path, f"cannot be read ({reason[:200]})") from None
+        raise _file_error(path, msg("cannot be read (%(reason)s)", reason=reason[:200])) \
+            from None
     geometries: list[BaseGeometry | None] = []
     crs = declared_text
     if "geometry" in frame.columns and hasattr(frame, "geometry"):
@@ -270,7 +401,8 @@ def _read_ogr(path: Path, source: Any, declared_text: Any, encoding: str | None,
             crs = frame.crs
     else:
         geometries = [None] * len(frame)
-    return VectorData(path, _frame_rows(frame), geometries, encoding or "utf-8", crs)
+    return VectorData(path, _frame_rows(frame), geometries, encoding or "utf-8", crs,
+                      has_location="geometry" in frame.columns)
 
 
 def _read_geojson(path: Path, encoding: str) -> VectorData:
@@ -278,7 +410,7 @@ def _read_geojson(path: Path, encoding: str) -> VectorData:
     text = _decode(raw, encoding, path.name)
     stripped = text.lstrip()
     if not stripped.startswith("{"):
-        raise _file_error(path, "not a GeoJSON object")
+        raise _file_error(path, msg("not a GeoJSON object"))
     # GDAL reports EPSG:4326 whether or not the file says so; only an explicit ``crs``
     # member counts as declared (RFC 7946 files have none and are lon/lat by definition).
     declared = _geojson_crs(path, text)
@@ -304,10 +436,10 @@ def _geojson_crs(path: Path, text: str) -> str | None:
     try:
         member = json.loads(match.group(1))
     except json.JSONDecodeError:
-        raise _file_error(path, "malformed crs member") from None
+        raise _file_error(path, msg("malformed crs member")) from None
     name = (member.get("properties") or {}).get("name")
     if not name:
-        raise _file_error(path, "crs member without a name")
+        raise _file_error(path, msg("crs member without a name"))
     # Old GeoJSON names such as urn:ogc:def:crs:OGC:1.3:CRS84 are understood by pyproj.
     return str(name)
 
@@ -339,15 +471,17 @@ def _read_zip(path: Path, encoding: str, limit: int) -> VectorData:
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
-        raise _file_error(path, "not a zip archive") from None
+        raise _file_error(path, msg("not a zip archive")) from None
     with archive:
         names = archive.namelist()
         shps = [n for n in names if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
         if len(shps) != 1:
-            raise _file_error(path, f"a zipped shapefile needs exactly one .shp, found {len(shps)}")
+            raise _file_error(path, msg("a zipped shapefile needs exactly one .shp, found "
+                                        "%(count)s", count=len(shps)))
         total = sum(i.file_size for i in archive.infolist())
         if total > limit:
-            raise _file_error(path, f"unpacks to {total:,} bytes, above the {limit:,}-byte limit")
+            raise _file_error(path, msg("unpacks to %(size)s bytes, above the %(limit)s-byte "
+                                        "limit", size=f"{total:,}", limit=f"{limit:,}"))
         stem = shps[0][:-4]
         if encoding == "auto":
             cpg = next((n for n in names if n.lower() == (stem + ".cpg").lower()), None)
@@ -371,17 +505,18 @@ def _read_csv(path: Path, encoding: str) -> VectorData:
         header = next(reader, None)
         body = list(reader)
     except csv.Error as exc:
-        raise _file_error(path, f"malformed CSV ({exc})") from None
+        raise _file_error(path, msg("malformed CSV (%(reason)s)", reason=str(exc)[:200])) \
+            from None
     if not header:
-        raise _file_error(path, "empty CSV file (no header row)")
+        raise _file_error(path, msg("empty CSV file (no header row)"))
     header = [h.strip() for h in header]
     if len(set(header)) != len(header):
-        raise _file_error(path, "duplicate column names in the header")
+        raise _file_error(path, msg("duplicate column names in the header"))
     lower = [h.lower() for h in header]
     lon_col = next((header[lower.index(c)] for c in LON_COLUMNS if c in lower), None)
     lat_col = next((header[lower.index(c)] for c in LAT_COLUMNS if c in lower), None)
     if (lon_col is None) != (lat_col is None):
-        raise _file_error(path, "has a longitude column without latitude or the reverse")
+        raise _file_error(path, msg("has a longitude column without latitude or the reverse"))
     rows: list[dict[str, Any]] = []
     geometries: list[BaseGeometry | None] = []
     row_errors: dict[str, list[str]] = {}
@@ -391,8 +526,10 @@ def _read_csv(path: Path, encoding: str) -> VectorData:
         number = len(rows) + 1
         if len(cells) != len(header):
             row_errors.setdefault(f"row {number}: columns", []).append(
-                f"{len(cells)} cells for {len(header)} columns")
-        row = {h: (c if c.strip() else None) for h, c in zip(header, cells, strict=False)}
+                msg("%(cells)s cells for %(columns)s columns", cells=len(cells),
+                    columns=len(header)))
+        row = {h: (_unescape_cell(c) if c.strip() else None)
+               for h, c in zip(header, cells, strict=False)}
         geom = None
         if lon_col is not None:
             lon, lat = row.pop(lon_col, None), row.pop(lat_col, None)
@@ -406,10 +543,13 @@ def _read_csv(path: Path, encoding: str) -> VectorData:
                     geom = Point(x, y)
                 except ValueError:
                     row_errors.setdefault(f"row {number}: {lon_col}/{lat_col}", []).append(
-                        f"({lon!r}, {lat!r}) is not a coordinate pair")
+                        msg("(%(lon)s, %(lat)s) is not a coordinate pair",
+                            lon=str(lon)[:40], lat=str(lat)[:40]))
         rows.append(row)
         geometries.append(geom)
-    return VectorData(path, rows, geometries, detected, None, row_errors)
+    return VectorData(path, rows, geometries, detected, None, row_errors,
+                      has_location=lon_col is not None,
+                      location_field=f"{lon_col}/{lat_col}" if lon_col else "geometry")
 
 
 # --- writing -----------------------------------------------------------------------------
@@ -443,8 +583,11 @@ def write_vector(target: str | os.PathLike[str] | IO[bytes], fmt: str,
     located = list(points) if points is not None else list(geometries)
     located = [p if p is not None else g for p, g in zip(located, geometries, strict=True)]
     if fmt not in FORMATS:
-        raise ValidationError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}",
-                              fields={"format": [f"one of {', '.join(FORMATS)}"]})
+        raise ValidationError(msg("unknown format %(format)s; one of %(allowed)s",
+                                  format=str(fmt)[:40], allowed=", ".join(FORMATS)),
+                              fields={"format": [msg("must be one of %(expected)s",
+                                                     expected=", ".join(FORMATS))]},
+                              field_codes={"format": ["choice"]})
     codec = "gb18030" if encoding == "gbk" else "utf-8"
     if fmt == "gpkg":
         payload = _gpkg_bytes(rows, geometries, layer)
@@ -494,14 +637,39 @@ def _columns(rows: Iterable[dict[str, Any]]) -> list[str]:
     return list(dict.fromkeys(k for row in rows for k in row))
 
 
+# Spreadsheets run a cell beginning with these as a formula (CSV injection: a shelter named
+# "=HYPERLINK(...)" would become a live link in Excel or WPS); OWASP's advice is a leading '.
+_FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def safe_cell(value: Any) -> Any:
+    """A CSV cell that no spreadsheet runs as a formula: text starting with ``= + - @``, tab
+    or CR gets a leading ``'``; numbers (also negative ones, as numbers or as plain numeric
+    text) are left as they are."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_LEADS):
+        return value
+    if _PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
+def _unescape_cell(value: str) -> str:
+    """A cell as written before :func:`safe_cell` (so an exported CSV imports back unchanged)."""
+    if value.startswith("'") and value[1:].startswith(_FORMULA_LEADS):
+        return value[1:]
+    return value
+
+
 def _csv_text(rows: Sequence[dict[str, Any]], geometries: Sequence[BaseGeometry | None]) -> str:
     columns = _columns(rows)
     spatial = any(g is not None for g in geometries)
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns + (["lon", "lat"] if spatial else []))
+    writer.writerow([safe_cell(c) for c in columns] + (["lon", "lat"] if spatial else []))
     for row, geom in zip(rows, geometries, strict=True):
-        cells = ["" if row.get(c) is None else _cell(_json_value(row.get(c))) for c in columns]
+        cells = ["" if row.get(c) is None else safe_cell(_cell(_json_value(row.get(c))))
+                 for c in columns]
         if spatial:
             lon, lat = representative_lonlat(geom)
             cells += ["" if lon is None else repr(lon), "" if lat is None else repr(lat)]

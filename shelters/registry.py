@@ -6,7 +6,6 @@ service; an import sets them only for shelters it creates.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,55 +16,13 @@ from disaster import upsert as u
 from disaster.access import Actor, Role, require_role
 from disaster.areas import Area, AreaLevel
 from disaster.communities import Community
+from gis.messages import msg
 from shelters.errors import ShelterValidationError
-from shelters.models import Shelter, ShelterClass, ShelterKind, ShelterStatus
+from shelters.models import Shelter, ShelterStatus
+from shelters.record_schemas import SHELTER_LEVELS, ShelterRecord
 
-SHELTER_LEVELS = ("provincial", "municipal", "county", "township")
-_FACILITY_FLAGS = ("water", "power", "medical")
+__all__ = ["CREATE_ONLY", "SHELTER_LEVELS", "ShelterRecord", "upsert_shelters"]
 
-
-def facilities(value: Any) -> dict[str, Any]:
-    """Shelter facilities: ``water``/``power``/``medical`` flags and a ``toilets`` count.
-
-    Accepts a dict or its JSON text (files carry it as a string).
-    """
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            raise ValueError("not a JSON object such as {\"water\": true, \"toilets\": 4}") from None
-    if not isinstance(value, dict):
-        raise ValueError("not an object of facilities")
-    out: dict[str, Any] = {}
-    for key, raw in value.items():
-        if key in _FACILITY_FLAGS:
-            out[key] = u.boolean(raw)
-        elif key == "toilets":
-            out[key] = u.integer(0)(raw)
-        else:
-            raise ValueError(f"unknown facility {key!r}; one of water, power, medical, toilets")
-    return out
-
-
-SHELTER_FIELDS = (
-    u.Field("code", "code", u.code(32), required=True),
-    u.Field("name", "name", u.nonempty_text(120)),
-    u.Field("kind", "kind", u.choice(ShelterKind)),
-    u.Field("shelter_class", "shelter_class", u.choice(ShelterClass)),
-    u.Field("level", "level", u.one_of(*SHELTER_LEVELS)),
-    u.Field("capacity", "capacity", u.integer(0), nullable=False),
-    u.Field("capacity_day", "capacity_day", u.integer(0)),
-    u.Field("capacity_night", "capacity_night", u.integer(0)),
-    u.Field("area_m2", "area_m2", u.number(0.0)),
-    u.Field("facilities", "facilities", facilities),
-    u.Field("status", "status", u.choice(ShelterStatus), nullable=False),
-    u.Field("occupancy", "occupancy", u.integer(0), nullable=False),
-    u.Field("county_code", "county_code", u.digits(6)),
-    u.Field("community_code", "community_code", u.digits(12)),
-    u.Field("address", "address", u.text(200)),
-    u.Field("generated", "generated", u.boolean, nullable=False),
-    u.Field("geometry", "geom", u.point),
-)
 # Set on creation only: afterwards they belong to the occupancy service.
 CREATE_ONLY = ("status", "occupancy")
 
@@ -79,8 +36,8 @@ def upsert_shelters(session: Session, actor: Actor,
     """
     require_role(actor, Role.ADMIN, action="loading shelters")
     errors = u.RowErrors()
-    prepared = u.validate_records(records, SHELTER_FIELDS, errors)
-    existing = u.load_existing(session, Shelter, [f.column for f in SHELTER_FIELDS],
+    prepared = u.validate_records(records, ShelterRecord, errors, what=msg("shelters"))
+    existing = u.load_existing(session, Shelter, ShelterRecord.columns(),
                                [v["code"] for _, v in prepared])
     counties = {v.get("county_code") for _, v in prepared} - {None}
     county_codes = set(session.scalars(select(Area.code).where(
@@ -93,23 +50,31 @@ def upsert_shelters(session: Session, actor: Actor,
         new = values["code"] not in existing
         if new:
             errors.require(row, merged, ("name", "kind", "capacity", ("geometry", "geom")),
-                           "shelter")
+                           msg("shelter"))
         county, community = values.get("county_code"), values.get("community_code")
         if county is not None and county not in county_codes:
-            errors.add(row, "county_code", f"unknown county {county}")
+            errors.add(row, "county_code", msg("unknown county %(code)s", code=county),
+                       "unknown")
         if community is not None:
             if community not in community_county:
-                errors.add(row, "community_code", f"unknown community {community}")
+                errors.add(row, "community_code",
+                           msg("unknown community %(code)s", code=community), "unknown")
             elif merged.get("county_code") and community_county[community] != merged["county_code"]:
                 errors.add(row, "community_code",
-                           f"community {community} is not in county {merged['county_code']}")
+                           msg("community %(community)s is not in county %(county)s",
+                               community=community, county=merged["county_code"]))
+        if errors.has(row, "capacity"):
+            continue  # the figures cannot be compared with a capacity that is itself bad
         capacity = merged.get("capacity") or 0
         for key in ("capacity_day", "capacity_night"):
             if (merged.get(key) or 0) > capacity:
-                errors.add(row, key, f"{merged[key]} exceeds the capacity {capacity}")
+                errors.add(row, key, msg("%(value)s exceeds the capacity %(capacity)s",
+                                         value=merged[key], capacity=capacity), "too_large")
         if new and (merged.get("occupancy") or 0) > capacity:
-            errors.add(row, "occupancy", f"{merged['occupancy']} exceeds the capacity {capacity}")
-    errors.raise_if_any("shelters", ShelterValidationError)
+            errors.add(row, "occupancy", msg("%(value)s exceeds the capacity %(capacity)s",
+                                             value=merged["occupancy"], capacity=capacity),
+                       "too_large")
+    errors.raise_if_any(msg("shelters"), ShelterValidationError)
     plan = u.plan_changes(prepared, existing,
                           {"status": ShelterStatus.STANDBY, "occupancy": 0, "generated": False},
                           create_only=CREATE_ONLY)

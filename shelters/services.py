@@ -13,7 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pydantic
 from geoalchemy2.shape import from_shape, to_shape
+from pydantic import TypeAdapter
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
@@ -22,6 +24,8 @@ from sqlalchemy.orm import Session
 from disaster import audit
 from disaster.access import Actor, Role
 from disaster.areas import Area, AreaLevel
+from gis.messages import msg
+from gis.schema import error_fields, validate
 from gis.spatial import for_update
 from gis.types import utcnow
 from shelters.errors import (
@@ -40,6 +44,10 @@ from shelters.models import (
     ShelterSetting,
     ShelterStatus,
 )
+from shelters.record_schemas import PeopleNumber, ShelterRecord
+
+# Keys of a shelter record (the capacity norm ``area_per_person_m2`` is create-only input).
+_RECORD_KEYS = frozenset(ShelterRecord.model_fields)
 
 WRITERS = (Role.ADMIN, Role.DUTY_OFFICER)
 _SHAPE_FIELDS = ("capacity", "capacity_day", "capacity_night", "area_m2", "area_per_person_m2")
@@ -87,20 +95,22 @@ def _value(v: Any) -> Any:
 
 # --- validation --------------------------------------------------------------------------
 
+_PEOPLE = TypeAdapter(PeopleNumber)
+
+
 def _int_field(errors: dict[str, list[str]], name: str, value: Any, *,
                allow_none: bool = True) -> int | None:
+    """A count of people read with the shelter schemas' type (:data:`PeopleNumber`)."""
     if value is None:
         if not allow_none:
-            errors.setdefault(name, []).append("required")
+            errors.setdefault(name, []).append(msg("required"))
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or (
-            isinstance(value, float) and not value.is_integer()):
-        errors.setdefault(name, []).append(f"must be a whole number, got {value!r}")
+    try:
+        return _PEOPLE.validate_python(value)
+    except pydantic.ValidationError as exc:
+        found, _codes = error_fields(exc)
+        errors.setdefault(name, []).extend(m for ms in found.values() for m in ms)
         return None
-    if value < 0:
-        errors.setdefault(name, []).append(f"must not be negative, got {int(value)}")
-        return None
-    return int(value)
 
 
 def _positive_number(errors: dict[str, list[str]], name: str, value: Any) -> float | None:
@@ -173,15 +183,16 @@ def create_shelter(session: Session, actor: Actor, data: dict[str, Any]) -> Shel
     Capacity is ``data["capacity"]`` or, if absent, ``floor(area_m2 / area_per_person_m2)``.
     """
     require_writer(actor, "register shelters")
+    # The shelter record schema of the registry import: types, lengths, codes, yes/no flags.
+    given = validate(ShelterRecord, {k: v for k, v in data.items() if k in _RECORD_KEYS},
+                     what=msg("shelter"), error=ShelterValidationError).values()
     errors: dict[str, list[str]] = {}
-    code = str(data.get("code") or "").strip()
-    if not code:
-        errors["code"] = ["required"]
-    elif session.scalar(select(Shelter.id).where(Shelter.code == code)) is not None:
+    code = given["code"]
+    if session.scalar(select(Shelter.id).where(Shelter.code == code)) is not None:
         raise ShelterConflict(f"shelter {code} already exists", fields={"code": ["taken"]})
-    name = str(data.get("name") or "").strip()
+    name = given.get("name")
     if not name:
-        errors["name"] = ["required"]
+        errors["name"] = [msg("required")]
     kind = _enum_field(errors, "kind", ShelterKind, data.get("kind"))
     klass = (None if data.get("shelter_class") is None
              else _enum_field(errors, "shelter_class", ShelterClass, data["shelter_class"]))
@@ -200,12 +211,12 @@ def create_shelter(session: Session, actor: Actor, data: dict[str, Any]) -> Shel
             fields={"occupancy": [f"exceeds capacity {capacity}"]})
     check_inside_city(session, geom)
     shelter = Shelter(
-        code=code, name=name, kind=kind, shelter_class=klass, level=data.get("level"),
+        code=code, name=name, kind=kind, shelter_class=klass, level=given.get("level"),
         capacity=capacity, capacity_day=shape.get("capacity_day"),
         capacity_night=shape.get("capacity_night"), area_m2=shape.get("area_m2"),
-        facilities=data.get("facilities"), status=status, occupancy=occupancy,
-        county_code=data.get("county_code"), community_code=data.get("community_code"),
-        address=data.get("address"), generated=bool(data.get("generated", False)),
+        facilities=given.get("facilities"), status=status, occupancy=occupancy,
+        county_code=given.get("county_code"), community_code=given.get("community_code"),
+        address=given.get("address"), generated=bool(given.get("generated") or False),
         geom=from_shape(geom, srid=4326))
     session.add(shelter)
     session.flush()

@@ -16,34 +16,12 @@ from disaster import upsert as u
 from disaster.access import Actor, Role, require_role
 from disaster.areas import Area, AreaLevel
 from gis import datafiles
+from gis.messages import msg
 from stockpile.errors import StockValidationError
-from stockpile.models import Depot, DepotLevel, Item, StockLevel
+from stockpile.models import Depot, Item, StockLevel
+from stockpile.record_schemas import DepotRecord, ItemRecord, StockRecord
 
 ITEMS_CSV = datafiles.data_file("items.csv")
-
-DEPOT_FIELDS = (
-    u.Field("code", "code", u.code(32), required=True),
-    u.Field("name", "name", u.nonempty_text(120)),
-    u.Field("level", "level", u.choice(DepotLevel)),
-    u.Field("county_code", "county_code", u.digits(6)),
-    u.Field("address", "address", u.text(200)),
-    u.Field("generated", "generated", u.boolean, nullable=False),
-    u.Field("geometry", "geom", u.point),
-)
-
-ITEM_FIELDS = (
-    u.Field("code", "code", u.code(32), required=True),
-    u.Field("name", "name", u.nonempty_text(120)),
-    u.Field("name_en", "name_en", u.text(120)),
-    u.Field("unit", "unit", u.nonempty_text(20)),
-    u.Field("category", "category", u.nonempty_text(40)),
-    u.Field("countable", "countable", u.boolean, nullable=False),
-    u.Field("pack_size", "pack_size", u.integer(1)),
-    u.Field("weight_kg", "weight_kg", u.number(0.0)),
-    u.Field("volume_m3", "volume_m3", u.number(0.0)),
-    u.Field("shelf_life_days", "shelf_life_days", u.integer(1)),
-)
-
 
 def upsert_depots(session: Session, actor: Actor,
                   records: Sequence[dict[str, Any]]) -> tuple[int, int, int]:
@@ -54,19 +32,20 @@ def upsert_depots(session: Session, actor: Actor,
     """
     require_role(actor, Role.ADMIN, action="loading depots")
     errors = u.RowErrors()
-    prepared = u.validate_records(records, DEPOT_FIELDS, errors)
-    existing = u.load_existing(session, Depot, [f.column for f in DEPOT_FIELDS],
+    prepared = u.validate_records(records, DepotRecord, errors, what=msg("depots"))
+    existing = u.load_existing(session, Depot, DepotRecord.columns(),
                                [v["code"] for _, v in prepared])
     counties = sorted({v.get("county_code") for _, v in prepared} - {None})
     known = set(session.scalars(select(Area.code).where(
         Area.code.in_(counties), Area.level == AreaLevel.COUNTY))) if counties else set()
     for row, values in prepared:
         if values["code"] not in existing:
-            errors.require(row, values, ("name", "level"), "depot")
+            errors.require(row, values, ("name", "level", ("geometry", "geom")), msg("depot"))
         county = values.get("county_code")
         if county is not None and county not in known:
-            errors.add(row, "county_code", f"unknown county {county}")
-    errors.raise_if_any("depots", StockValidationError)
+            errors.add(row, "county_code", msg("unknown county %(code)s", code=county),
+                       "unknown")
+    errors.raise_if_any(msg("depots"), StockValidationError)
     plan = u.plan_changes(prepared, existing, {"generated": False})
     return u.apply_plan(session, actor, Depot, "depot", plan, geometry_columns=("geom",))
 
@@ -76,13 +55,13 @@ def upsert_items(session: Session, actor: Actor,
     """Create or update relief items of the catalogue by code; administrators only."""
     require_role(actor, Role.ADMIN, action="loading the item catalogue")
     errors = u.RowErrors()
-    prepared = u.validate_records(records, ITEM_FIELDS, errors)
-    existing = u.load_existing(session, Item, [f.column for f in ITEM_FIELDS],
+    prepared = u.validate_records(records, ItemRecord, errors, what=msg("items"))
+    existing = u.load_existing(session, Item, ItemRecord.columns(),
                                [v["code"] for _, v in prepared])
     for row, values in prepared:
         if values["code"] not in existing:
-            errors.require(row, values, ("name", "unit", "category"), "item")
-    errors.raise_if_any("items", StockValidationError)
+            errors.require(row, values, ("name", "unit", "category"), msg("item"))
+    errors.raise_if_any(msg("items"), StockValidationError)
     plan = u.plan_changes(prepared, existing, {"countable": True})
     return u.apply_plan(session, actor, Item, "item", plan)
 
@@ -97,15 +76,6 @@ def load_item_catalog(session: Session, actor: Actor,
                       path: Path = ITEMS_CSV) -> tuple[int, int, int]:
     """Load the standard item catalogue (``data/items.csv``); idempotent."""
     return upsert_items(session, actor, read_item_catalog(path))
-
-
-STOCK_FIELDS = (
-    u.Field("depot", "depot", u.code(32), required=True),
-    u.Field("item", "item", u.code(32), required=True),
-    u.Field("quantity", "quantity", u.decimal(), required=True),
-    u.Field("lot", "lot", u.text(40), nullable=False),
-    u.Field("expires_on", "expires_on", u.date),
-)
 
 
 def upsert_stock(session: Session, actor: Actor, records: Sequence[dict[str, Any]],
@@ -126,25 +96,28 @@ def upsert_stock(session: Session, actor: Actor, records: Sequence[dict[str, Any
 
     require_role(actor, Role.ADMIN, action="importing stock")
     errors = u.RowErrors()
-    prepared = u.validate_records(records, STOCK_FIELDS, errors, key=None)
+    prepared = u.validate_records(records, StockRecord, errors, what=msg("stock"), key=None)
     depots = dict(session.execute(select(Depot.code, Depot.id)).all())
     items = {i.code: i for i in session.scalars(select(Item))}
     seen: dict[tuple[str, str, str], int] = {}
     for row, values in prepared:
         values.setdefault("lot", "")
         if values["depot"] not in depots:
-            errors.add(row, "depot", f"unknown depot {values['depot']}")
+            errors.add(row, "depot", msg("unknown depot %(code)s", code=values["depot"]),
+                       "unknown")
         item = items.get(values["item"])
         if item is None:
-            errors.add(row, "item", f"unknown item {values['item']}")
+            errors.add(row, "item", msg("unknown item %(code)s", code=values["item"]), "unknown")
         elif item.countable and values["quantity"] != values["quantity"].to_integral_value():
-            errors.add(row, "quantity", f"{item.code} is counted in whole {item.unit}")
+            errors.add(row, "quantity", msg("%(item)s is counted in whole %(unit)s",
+                                            item=item.name, unit=item.unit))
         key = (values["depot"], values["item"], values["lot"])
         if key in seen:
-            errors.add(row, "lot", f"lot {values['lot']!r} of {values['item']} at "
-                                   f"{values['depot']} also in row {seen[key]}")
+            errors.add(row, "lot", msg("lot %(lot)s of %(item)s at %(depot)s also in row %(row)s",
+                                       lot=values["lot"] or "-", item=values["item"],
+                                       depot=values["depot"], row=seen[key]), "duplicate")
         seen.setdefault(key, row)
-    errors.raise_if_any("stock", StockValidationError)
+    errors.raise_if_any(msg("stock"), StockValidationError)
     balances = {
         (depot_id, item_id, lot): (on_hand, expires)
         for depot_id, item_id, lot, on_hand, expires in session.execute(

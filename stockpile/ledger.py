@@ -12,15 +12,20 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
+import pydantic
+from pydantic import TypeAdapter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from disaster import audit
 from disaster.access import Actor, Role, covers_depot
+from gis.messages import msg
+from gis.schema import error_fields, validate
 from gis.spatial import for_update
 from gis.types import utcnow
 from stockpile.errors import (
@@ -30,10 +35,12 @@ from stockpile.errors import (
     StockValidationError,
 )
 from stockpile.models import Depot, Item, MovementKind, StockLevel, StockMovement
+from stockpile.record_schemas import MovementIn, Quantity
 
 __all__ = [
     "EXPIRING_SOON_DAYS",
     "adjust",
+    "book",
     "count",
     "issue",
     "issue_reserved",
@@ -49,7 +56,6 @@ __all__ = [
 # Lots expiring within this many days are flagged on the stock table and in warnings.
 EXPIRING_SOON_DAYS = 60
 _QUANTUM = Decimal("0.001")  # Numeric(14, 3)
-_MAX = Decimal("99999999999")
 
 
 @dataclass(frozen=True)
@@ -78,37 +84,46 @@ def _num(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+_QUANTITY = TypeAdapter(Quantity)
+
+
 def parse_quantity(value: Any, item: Item, *, field: str = "quantity", allow_zero: bool = False,
                    signed: bool = False) -> Decimal:
-    """Validate a quantity for ``item``: a number, positive (unless ``signed``), whole for
-    countable items, at most three decimals."""
-    if isinstance(value, bool) or value is None or value == "":
-        raise StockValidationError(f"{field} is required",
-                                   fields={field: ["a number is required"]})
+    """A quantity of ``item`` read with the movement schema's type (:data:`Quantity`):
+    finite, positive (unless ``signed``), whole for countable items, at most three decimals."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise StockValidationError(msg("%(field)s is required", field=msg(field)),
+                                   fields={field: [msg("a number is required")]},
+                                   field_codes={field: ["required"]})
     try:
-        qty = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise StockValidationError(f"{field} is not a number",
-                                   fields={field: [f"{value!r} is not a number"]}) from None
-    if not qty.is_finite():
-        raise StockValidationError(f"{field} is not a finite number",
-                                   fields={field: ["must be a finite number"]})
+        qty: Decimal = _QUANTITY.validate_python(value)
+    except pydantic.ValidationError as exc:
+        found, codes = error_fields(exc)
+        problems = [m for messages in found.values() for m in messages]
+        raise StockValidationError(
+            msg("%(field)s: %(problem)s", field=msg(field), problem=problems[0]),
+            fields={field: problems},
+            field_codes={field: [c for cs in codes.values() for c in cs]}) from None
     if signed:
         if qty == 0 and not allow_zero:
-            raise StockValidationError(f"{field} must not be zero", fields={field: ["must not be 0"]})
+            raise StockValidationError(msg("%(field)s must not be zero", field=msg(field)),
+                                       fields={field: [msg("must not be 0")]},
+                                       field_codes={field: ["too_small"]})
     elif qty < 0 or (qty == 0 and not allow_zero):
-        raise StockValidationError(f"{field} must be positive",
-                                   fields={field: ["must be greater than 0" if not allow_zero
-                                                   else "must not be negative"]})
-    if abs(qty) > _MAX:
-        raise StockValidationError(f"{field} is too large", fields={field: ["is too large"]})
+        problem = msg("must be greater than 0") if not allow_zero else msg("must not be negative")
+        raise StockValidationError(msg("%(field)s: %(problem)s", field=msg(field),
+                                       problem=problem),
+                                   fields={field: [problem]}, field_codes={field: ["too_small"]})
     if item.countable and qty != qty.to_integral_value():
         raise StockValidationError(
-            f"{item.code} is counted in whole {item.unit}",
-            fields={field: [f"{item.code} is countable: a whole number of {item.unit} is required"]})
+            msg("%(item)s is counted in whole %(unit)s", item=item.name, unit=item.unit),
+            fields={field: [msg("%(item)s is countable: a whole number of %(unit)s is required",
+                                item=item.name, unit=item.unit)]},
+            field_codes={field: ["whole_number"]})
     if qty != qty.quantize(_QUANTUM):
-        raise StockValidationError(f"{field} has more than 3 decimals",
-                                   fields={field: ["at most 3 decimals"]})
+        raise StockValidationError(msg("%(field)s has more than 3 decimals", field=msg(field)),
+                                   fields={field: [msg("at most 3 decimals")]},
+                                   field_codes={field: ["too_precise"]})
     return qty.quantize(_QUANTUM)
 
 
@@ -434,6 +449,34 @@ def count(session: Session, actor: Actor, depot_code: str, item_code: str, count
            counted=_num(qty), booked=_num(booked))
     session.flush()
     return _movement_dict(movement, depot, item)
+
+
+def book(session: Session, actor: Actor, depot_code: str,
+         movement: MovementIn | Mapping[str, Any]) -> Any:
+    """Book one movement document at ``depot_code`` (the movements API and the depot page).
+
+    ``movement`` is validated with :class:`stockpile.record_schemas.MovementIn` (the API's
+    request body schema) and handed to :func:`receive`, :func:`issue`, :func:`transfer`,
+    :func:`adjust` or :func:`count`; returns what that function returns.
+    """
+    m = movement if isinstance(movement, MovementIn) else validate(
+        MovementIn, movement, what=msg("stock movement"), error=StockValidationError)
+    lot = m.lot or ""
+    if m.kind == "receipt":
+        return receive(session, actor, depot_code, m.item, m.quantity, lot=lot,
+                       expires_on=m.expires_on, reason=m.reason, reference=m.reference)
+    if m.kind == "issue":
+        return issue(session, actor, depot_code, m.item, m.quantity, lot=lot or None,
+                     reason=m.reason, reference=m.reference)
+    if m.kind == "transfer":
+        return transfer(session, actor, depot_code, m.to_depot or "", m.item, m.quantity,
+                        lot=lot or None, reason=m.reason, reference=m.reference)
+    if m.kind == "adjustment":
+        return adjust(session, actor, depot_code, m.item, m.quantity, reason=m.reason or "",
+                      lot=lot, expires_on=m.expires_on, reference=m.reference)
+    return count(session, actor, depot_code, m.item,
+                 m.counted if m.counted is not None else m.quantity, lot=lot,
+                 expires_on=m.expires_on, reason=m.reason)
 
 
 def reserve(session: Session, actor: Actor, depot_code: str, item_code: str, quantity: Any, *,

@@ -24,6 +24,7 @@ from disaster.areas import Area, upsert_areas
 from disaster.communities import Community, upsert_communities
 from disaster.hazards import upsert_hazard_zones
 from gis.errors import ValidationError
+from gis.messages import msg
 from gis.vector_io import VectorFileError, read_vector, write_vector
 from shelters.models import Shelter
 from shelters.registry import upsert_shelters
@@ -34,7 +35,8 @@ IMPORT_KINDS = ("areas", "communities", "shelters", "depots", "hazard-zones", "s
 EXPORT_KINDS = ("areas", "communities", "shelters", "depots", "alerts", "reports", "stock")
 # Kinds whose geometry is a polygon: in CSV their lon/lat are only a representative point.
 _POLYGON_KINDS = {"areas", "communities", "hazard-zones"}
-_LIST_SPLIT = re.compile(r"[;,\s、]+")
+# Kinds whose records have a location ("geometry"; communities from CSV: "point").
+_LOCATED_KINDS = {"areas", "communities", "hazard-zones", "shelters", "depots"}
 # Record keys longer than a dBase field name (10 characters): shapefiles carry them cut short.
 _LONG_KEYS = ("parent_code", "township_code", "county_code", "farmland_share",
               "shelter_class", "capacity_day", "capacity_night", "community_code",
@@ -88,22 +90,31 @@ UPSERTS: dict[str, Callable[[Session, Actor, Sequence[dict]], tuple[int, int, in
 
 def _check_kind(kind: str, kinds: Sequence[str]) -> None:
     if kind not in kinds:
-        raise ValidationError(f"unknown kind {kind!r}; one of {', '.join(kinds)}",
-                              fields={"kind": [f"one of {', '.join(kinds)}"]})
+        allowed = ", ".join(kinds)
+        raise ValidationError(msg("unknown kind %(kind)s; one of %(allowed)s", kind=kind[:40],
+                                  allowed=allowed),
+                              fields={"kind": [msg("must be one of %(expected)s",
+                                                   expected=allowed)]},
+                              field_codes={"kind": ["choice"]})
 
 
 def to_record(kind: str, row: dict[str, Any], geom: BaseGeometry | None,
-              from_csv: bool) -> dict[str, Any]:
-    """One file row as a record of the shared format."""
+              from_csv: bool, has_location: bool = False) -> dict[str, Any]:
+    """One file row as a record of the shared format.
+
+    A feature whose geometry is null or empty carries ``"geometry": None``, which the record
+    schema refuses (the row is named): a record must never lose its location. A CSV row
+    with blank lon/lat leaves the key out: the stored location stays, and a new record
+    without one is refused by its upsert service.
+    """
     record = {_SHAPEFILE_KEYS.get(k, k): v for k, v in row.items()}
     if kind == "officers":
+        # A blank assignment cell clears the officer's communities of that role ("a;b"
+        # cells are split by the officer record schema).
         for key in ("primary", "backup"):
-            value = record.get(key)
-            if isinstance(value, str):
-                record[key] = [c for c in _LIST_SPLIT.split(value.strip()) if c]
-            elif value is None and key in record:
+            if key in record and record[key] is None:
                 record[key] = []
-    if geom is None:
+    if geom is None and not (has_location and not from_csv and kind in _LOCATED_KINDS):
         return record
     if from_csv and kind in _POLYGON_KINDS:
         # CSV carries polygons' representative points only: a community keeps it as its point.
@@ -136,21 +147,28 @@ def import_file(session: Session, actor: Actor, kind: str, path: str | os.PathLi
     data = read_vector(path, encoding=encoding, crs=crs, from_gcj02=from_gcj02,
                        max_bytes=max_bytes)
     if not data.rows:
-        raise VectorFileError(f"{path.name}: no data rows", fields={"file": [f"{path.name}: empty"]})
+        raise VectorFileError(msg("%(file)s: no data rows", file=path.name),
+                              fields={"file": [msg("%(file)s: empty", file=path.name)]},
+                              field_codes={"file": ["empty"]})
     from_csv = path.suffix.lower() in (".csv", ".txt")
-    records = [to_record(kind, row, geom, from_csv)
+    records = [to_record(kind, row, geom, from_csv, data.has_location)
                for row, geom in zip(data.rows, data.geometries, strict=True)]
     file_errors = dict(data.row_errors)
-    service_errors: dict[str, list[str]] = {}
+    service_errors: dict[str, list[Any]] = {}
+    service_codes: dict[str, list[str]] = {}
+    error_class: type[ValidationError] = ValidationError
     counts = (0, 0, 0)
+    # All-or-nothing: the whole file is written inside one savepoint, released only when
+    # every row is good; anything else rolls it back, leaving stored data as it was.
     savepoint = session.begin_nested()
     try:
         counts = UPSERTS[kind](session, actor, records)
     except ValidationError as exc:
         savepoint.rollback()
-        if not file_errors:
+        if not file_errors and not any(_row_number(k) for k in exc.fields):
             raise _with_file(exc, path) from None
-        service_errors = exc.fields
+        service_errors, service_codes = exc.fields, exc.field_codes
+        error_class = type(exc)
     except BaseException:
         savepoint.rollback()
         raise
@@ -161,26 +179,30 @@ def import_file(session: Session, actor: Actor, kind: str, path: str | os.PathLi
             savepoint.commit()
     if file_errors or service_errors:
         fields = file_errors | {k: file_errors.get(k, []) + v for k, v in service_errors.items()}
-        raise _rows_error(path, kind, fields)
+        raise _rows_error(path, kind, fields, service_codes, error_class)
     return ImportSummary(kind, path.name, len(records), *counts, encoding=data.encoding,
                          crs=data.crs)
 
 
-def _rows_error(path: Path, kind: str, fields: dict[str, list[str]]) -> ValidationError:
+def _rows_error(path: Path, kind: str, fields: dict[str, list[Any]],
+               codes: dict[str, list[str]] | None = None,
+               error: type[ValidationError] = ValidationError) -> ValidationError:
     ordered = dict(sorted(fields.items(), key=lambda kv: (_row_number(kv[0]), kv[0])))
     rows = sorted({_row_number(k) for k in ordered if _row_number(k)})
     listed = ", ".join(map(str, rows[:20])) + (" …" if len(rows) > 20 else "")
-    return ValidationError(f"{path.name}: {len(rows)} bad row(s) of {kind} (rows {listed}); "
-                           "nothing was imported", fields=ordered)
+    codes = codes or {}
+    return error(msg("%(file)s: %(count)s bad row(s) of %(kind)s (rows %(rows)s); nothing was "
+                     "imported", file=path.name, count=len(rows), kind=msg(kind), rows=listed),
+                 fields=ordered,
+                 field_codes={k: codes.get(k) or ["invalid"] * len(v) for k, v in ordered.items()})
 
 
 def _with_file(exc: ValidationError, path: Path) -> ValidationError:
     """The service's error with the file named in its message (same class and fields)."""
-    if path.name in exc.message:
+    if path.name in str(exc.message):
         return exc
-    fields = dict(sorted(exc.fields.items(), key=lambda kv: (_row_number(kv[0]), kv[0])))
-    message = re.sub(r"; nothing was written$", "; nothing was imported", exc.message)
-    return type(exc)(f"{path.name}: {message}", fields=fields)
+    return type(exc)(msg("%(file)s: %(problem)s", file=path.name, problem=exc.message),
+                     fields=exc.fields, field_codes=exc.field_codes)
 
 
 # --- export ------------------------------------------------------------------------------

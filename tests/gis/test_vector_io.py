@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import zipfile
@@ -231,3 +232,70 @@ def test_geojson_to_a_stream_is_rfc7946() -> None:
     doc = json.loads(buffer.getvalue())
     assert "crs" not in doc
     assert shape(doc["features"][0]["geometry"]).equals(Point(*SUZHOU))
+
+
+# --- hardening: encodings, CRS messages, rows outside China, formula cells -----------------
+
+LATIN1_CSV = "code,name,lon,lat\nSH1,Müllerstraße,117.0,33.6\nSH2,Bäckerstraße,117.1,33.6\n"
+
+
+def test_latin1_file_that_happens_to_decode_as_gbk_is_refused_naming_the_file(
+        tmp_path: Path) -> None:
+    raw = LATIN1_CSV.encode("latin-1")
+    raw.decode("gb18030")  # the trap: it decodes without error, as garbage
+    path = tmp_path / "depots_latin1.csv"
+    path.write_bytes(raw)
+    with pytest.raises(VectorFileError) as caught:
+        read_vector(path)
+    assert "depots_latin1.csv" in caught.value.message
+    assert "--encoding" in caught.value.message
+
+
+def test_gbk_place_names_with_gbk_only_characters_are_still_gbk(tmp_path: Path) -> None:
+    # 埇 is outside GB2312: a file of 埇桥区 names is real GBK all the same.
+    path = tmp_path / "towns.csv"
+    path.write_bytes("code,name,county\n341302001,埇桥街道,埇桥区\n341302100,埇东镇,埇桥区\n"
+                     .encode("gbk"))
+    data = read_vector(path)
+    assert data.encoding == "gbk" and data.rows[0]["county"] == "埇桥区"
+
+
+def test_degrees_under_crs_3857_are_named_as_degrees(tmp_path: Path) -> None:
+    path = tmp_path / "degrees.csv"
+    path.write_text("code,lon,lat\nA,117.0,33.64\nB,117.2,33.7\n", encoding="utf-8")
+    with pytest.raises(CRSError) as caught:
+        read_vector(path, crs="EPSG:3857")
+    message = caught.value.message
+    assert "declares no CRS" not in message
+    assert "degrees" in message and "EPSG:3857" in message and "--crs" in message
+
+
+def test_mercator_metres_without_a_crs_are_named_as_metres(tmp_path: Path) -> None:
+    x, y = Transformer.from_crs(4326, 3857, always_xy=True).transform(*SUZHOU)
+    path = tmp_path / "mercator.csv"
+    path.write_text(f"code,lon,lat\nA,{x},{y}\n", encoding="utf-8")
+    with pytest.raises(CRSError) as caught:
+        read_vector(path)
+    assert "metres" in caught.value.message and "EPSG:3857" in caught.value.message
+
+
+def test_every_row_outside_china_is_listed(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_text("code,lon,lat\nA,117.0,33.6\nB,2.35,48.85\nC,117.1,33.6\nD,-74.0,40.7\n",
+                    encoding="utf-8")
+    data = read_vector(path)
+    assert set(data.row_errors) == {"row 2: lon/lat", "row 4: lon/lat"}
+
+
+def test_formula_cells_are_neutralised_and_negative_numbers_kept(tmp_path: Path) -> None:
+    rows = [{"name": '=HYPERLINK("http://evil.example","点我")', "delta": -5, "text": "-12.5",
+             "note": "@SUM(A1)", "plus": "+1+cmd|' /C calc'!A0", "tab": "\tx", "dash": "-x"}]
+    path = tmp_path / "out.csv"
+    write_vector(path, "csv", rows, [None])
+    written = next(csv.DictReader(io.StringIO(path.read_text("utf-8"))))
+    assert written["name"] == "'" + rows[0]["name"]
+    assert written["delta"] == "-5" and written["text"] == "-12.5"
+    assert written["note"] == "'@SUM(A1)" and written["plus"].startswith("'+")
+    assert written["tab"] == "'\tx" and written["dash"] == "'-x"
+    # Read back, the names are what was stored.
+    assert read_vector(path).rows[0]["name"] == rows[0]["name"]

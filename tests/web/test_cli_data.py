@@ -119,3 +119,40 @@ def test_exported_file_imports_back_unchanged(city_url: str, tmp_path: Path) -> 
     assert result.exit_code == 0, result.stderr
     summary = json.loads(result.stdout)
     assert (summary["created"], summary["updated"], summary["unchanged"]) == (0, 0, 4)
+
+
+def test_crs_3857_over_degrees_exits_1_saying_the_coordinates_are_degrees(
+        city_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text(f"code,name,level,county_code,lon,lat\nDP1,库,county,{COUNTY},117,33.6\n",
+                    encoding="utf-8")
+    result = CliRunner().invoke(main, ["import", "depots", str(path), "--crs", "EPSG:3857",
+                                       "--database", city_url])
+    assert result.exit_code == 1
+    line = result.stderr.strip()
+    assert "d.csv" in line and "degrees" in line and "declares no CRS" not in line
+
+
+def test_latin1_file_exits_1_asking_for_the_encoding(city_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "depots.csv"
+    path.write_bytes((f"code,name,level,county_code,lon,lat\n"
+                      f"DP1,Müllerstraße,county,{COUNTY},117.0,33.6\n"
+                      f"DP2,Bäckerstraße,county,{COUNTY},117.1,33.6\n").encode("latin-1"))
+    result = CliRunner().invoke(main, ["import", "depots", str(path), "--database", city_url])
+    assert result.exit_code == 1
+    assert "depots.csv" in result.stderr and "--encoding" in result.stderr
+
+
+def test_csv_export_to_stdout_neutralises_formula_cells(city_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "s.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [117.01, 33.65]},
+         "properties": {"code": "SH1", "name": "@SUM(1+1)*cmd|' /C calc'!A0",
+                        "kind": "emergency", "capacity": 500}}]}), encoding="utf-8")
+    imported = CliRunner().invoke(main, ["import", "shelters", str(path), "--database", city_url])
+    assert imported.exit_code == 0, imported.stderr
+    result = CliRunner().invoke(main, ["export", "shelters", "--format", "csv",
+                                       "--database", city_url])
+    assert result.exit_code == 0, result.stderr
+    row = next(csv.DictReader(io.StringIO(result.stdout)))
+    assert row["name"].startswith("'@SUM") and row["capacity"] == "500"

@@ -9,6 +9,7 @@ import click
 
 from disaster.access import cli_actor
 from gis.errors import ValidationError
+from gis.messages import msg
 from web.commands.common import CliContext, command_options, emit
 from web.data_io import EXPORT_KINDS, IMPORT_KINDS, default_format, export_kind, import_file
 
@@ -45,8 +46,10 @@ def export_command(obj: CliContext, kind: str, output: Path | None, encoding: st
     """Export KIND as GeoJSON, CSV, GeoPackage or JSON (--format; default GeoJSON)."""
     fmt = obj.fmt if obj.fmt in ("geojson", "csv", "gpkg", "json") else default_format(kind)
     if fmt not in ("geojson", "csv", "gpkg", "json"):
-        raise ValidationError(f"format {fmt} is not an export format",
-                              fields={"format": ["one of geojson, csv, gpkg, json"]})
+        raise ValidationError(msg("format %(format)s is not an export format", format=fmt),
+                              fields={"format": [msg("must be one of %(expected)s",
+                                                     expected="geojson, csv, gpkg, json")]},
+                              field_codes={"format": ["choice"]})
     with obj.session() as session:
         if output is None:
             export_kind(session, kind, fmt, sys.stdout.buffer, encoding=encoding)

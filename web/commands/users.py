@@ -8,6 +8,10 @@ import click
 
 from disaster import accounts
 from disaster.access import cli_actor
+from disaster.errors import DisasterValidationError
+from disaster.record_schemas import UserRecord
+from gis.messages import msg
+from gis.schema import validate
 from web.commands.common import CliContext, command_options, emit
 
 
@@ -33,6 +37,10 @@ def add(obj: CliContext, username: str, role: str, scopes: tuple[str, ...],
         phone: str | None, update: bool) -> None:
     """Create a user with a role and scope (and optional e-mail/phone for notifications)."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    # The user record schema the admin page and imports use: every bad option named at once.
+    validate(UserRecord, {"username": username, "role": role, "scopes": list(scopes),
+                          "display_name": display_name, "email": email, "phone": phone},
+             what=msg("user"), error=DisasterValidationError)
     with obj.session() as session:
         user = accounts.add_user(session, cli_actor(), username, role, password, scopes,
                                  display_name=display_name, email=email, phone=phone,

@@ -24,6 +24,7 @@ from disaster.events import get_event, list_events
 from disaster.reports.models import INDICATORS
 from gis.errors import AppError
 from gis.types import utcnow
+from gis.vector_io import safe_cell
 from web import assessment_inputs as gather
 from web.db import get_session
 from web.extensions import current_actor
@@ -116,11 +117,13 @@ def report_csv(event: str):  # type: ignore[no-untyped-def]
                      "has_report", "flags"])
     for i in _affected_rows(a).tolist():
         row = community_row(a, i)
-        writer.writerow([row["code"], row["name"], row["township_code"], row["county_code"],
-                         row["warning_level"] or "", row["rain_mm"],
-                         *(row["modelled"][k] for k in MODELLED),
-                         *(row["reported"][k] for k in INDICATORS),
-                         int(row["has_report"]), " ".join(row["flags"])])
+        # Names come from imports: no cell may run as a spreadsheet formula.
+        writer.writerow([safe_cell(v) for v in (
+            row["code"], row["name"], row["township_code"], row["county_code"],
+            row["warning_level"] or "", row["rain_mm"],
+            *(row["modelled"][k] for k in MODELLED),
+            *(row["reported"][k] for k in INDICATORS),
+            int(row["has_report"]), " ".join(row["flags"]))])
     # A BOM lets Excel on Chinese Windows open the UTF-8 file with the right encoding.
     return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="sitrep-{ev.code}.csv"'})

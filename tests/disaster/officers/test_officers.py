@@ -54,8 +54,8 @@ def test_bad_records_reject_the_whole_batch_naming_each_row(session, region):
             record("OF2", "341302001999", [c[0]], email="not-mail"),
         ])
     fields = err.value.fields
-    assert "row 2.home_community_code" in fields and "row 2.email" in fields
-    assert "row 2.primary" in fields  # c[0] already primary in row 1
+    assert "row 2: home_community_code" in fields and "row 2: email" in fields
+    assert "row 2: primary" in fields  # c[0] already primary in row 1
     assert session.scalar(select(Officer.id)) is None
 
 
