@@ -95,6 +95,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | list[tuple[tuple[str, ...], fro
     ("GET", "/api/v1/reports/overdue"): ANY,
     ("GET", "/api/v1/reports/photos/{}"): ANY,
     ("GET", "/api/v1/reports/rollup"): ANY,
+    # Review: every reader sees the reports of their scope; duty officers decide; the
+    # officer of the community (scope decides) corrects and resends a returned report.
+    ("GET", "/api/v1/reports/review"): ANY,
+    ("POST", "/api/v1/reports/{}/review"): frozenset({ADMIN, DUTY}),
+    ("POST", "/api/v1/reports/{}/resend"): frozenset({ADMIN, DUTY, OFFICER}),
     ("GET", "/api/v1/reports/thresholds"): ANY,
     ("PUT", "/api/v1/reports/thresholds"): frozenset({ADMIN}),
     ("GET", "/api/v1/risk"): ANY,
@@ -115,6 +120,8 @@ BODIES: dict[tuple[str, str], dict] = {
         "community": "{community}", "kind": "initial", "hazard": "rainstorm",
         "occurred_at": "2026-11-29T08:00:00+08:00", "affected_people": 3, "evacuated": 1},
     ("PATCH", "/api/v1/shelters/{}"): {"occupancy": 10},
+    ("POST", "/api/v1/reports/{}/review"): {"decision": "verified"},
+    ("POST", "/api/v1/reports/{}/resend"): {"affected_people": 3},
     ("POST", "/api/v1/depots/{}/movements"): {"kind": "receipt", "item": "QUILT",
                                                "quantity": 5, "reason": "authz matrix"},
 }
