@@ -208,7 +208,7 @@ def _point(wkb: Any) -> list[float] | None:
 
 
 def _base_query() -> Any:
-    return (select(Report, DisasterEvent.code, Community.name, Community.township_code,
+    return (select(Report, DisasterEvent.code, DisasterEvent.name, Community.name, Community.township_code,
                    Community.point, Area.name, User.display_name, User.username)
             .join(DisasterEvent, DisasterEvent.id == Report.event_id)
             .join(Community, Community.code == Report.community_code)
@@ -227,7 +227,8 @@ def _rows(session: Session, stmt: Any) -> list[dict[str, Any]]:
             photos.setdefault(rid, []).append(pid)
     steps = history(session, ids)
     out = []
-    for report, event_code, name, township, cpoint, township_name, shown, username in rows:
+    for (report, event_code, event_name, name, township, cpoint, township_name, shown,
+         username) in rows:
         # The report's own GPS point, else the community's representative point.
         point = _point(report.location)
         source = "report" if point else None
@@ -236,6 +237,7 @@ def _rows(session: Session, stmt: Any) -> list[dict[str, Any]]:
             source = "community" if point else None
         out.append({
             "id": report.id, "event": report.event_id, "event_code": event_code,
+            "event_name": event_name or event_code,
             "community": report.community_code, "community_name": name,
             "township": township, "township_name": township_name or township,
             "kind": report.kind.value, "hazard": report.hazard.value,

@@ -118,6 +118,7 @@ class ReviewReportOut(ReviewSchema):
     id: int
     event: int
     event_code: str
+    event_name: str
     community: str
     community_name: str
     township: str
