@@ -87,7 +87,7 @@
         li.className = item.status === "rejected" ? "rejected" : "waiting";
         li.dataset.key = item.key;
         li.appendChild(text(document.createElement("span"), describe(item) + " — "
-          + (item.status === "rejected" ? box.dataset.rejected + ": " + item.error
+          + (item.status === "rejected" ? box.dataset.rejected + "：" + item.error
                                         : box.dataset.waiting)));
         if (item.status === "rejected") {
           // Refused on its merits: the officer corrects it in the form, or drops it.
