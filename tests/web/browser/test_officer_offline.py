@@ -125,6 +125,7 @@ def test_queued_report_the_server_refuses_is_shown_with_the_reason_and_corrected
     # Corrected in the form (a 续报 instead), it is sent like any report.
     page.click("#outbox li.rejected button.edit")
     assert page.input_value("select[name=community]") == communities[1]
+    page.wait_for_function("document.querySelectorAll('#outbox li.rejected').length === 0")
     page.select_option("select[name=kind]", "update")
     page.click("#report-form button[type=submit]")
     page.wait_for_function("document.querySelectorAll('#sent li.sent').length === 2")

@@ -51,6 +51,7 @@ def downgrade() -> None:
     with op.batch_alter_table("report_reviews", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_report_reviews_report_id"))
     op.drop_table("report_reviews")
-    with op.batch_alter_table("reports", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_reports_review_status"))
-        batch_op.drop_column("review_status")
+    op.drop_index(op.f("ix_reports_review_status"), table_name="reports")
+    # Plain DROP COLUMN (SQLite >= 3.35, PostgreSQL): a batch rebuild of reports would fail
+    # on SpatiaLite (geometry column, rows of report_photos referencing it).
+    op.execute("ALTER TABLE reports DROP COLUMN review_status")

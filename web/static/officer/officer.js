@@ -95,10 +95,8 @@
           edit.type = "button";
           edit.className = "edit";
           edit.addEventListener("click", function () {
-            remove(STORE, item.key).then(function () {
-              loadIntoForm(item.data, item.mode === "resend" ? item : null);
-              return render();
-            });
+            loadIntoForm(item.data, item.mode === "resend" ? item : null);
+            remove(STORE, item.key).then(render);
           });
           li.appendChild(edit);
           var b = text(document.createElement("button"), box.dataset.remove);
