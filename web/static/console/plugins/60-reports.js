@@ -77,8 +77,10 @@
   function url() {
     var q = [];
     if (filters.hours) {
+      // To the minute, so that the map and the panel ask the same URL (one request).
+      var now = Math.floor(Date.now() / 60000) * 60000;
       q.push('since=' + encodeURIComponent(
-        new Date(Date.now() - Number(filters.hours) * 3600e3).toISOString()));
+        new Date(now - Number(filters.hours) * 3600e3).toISOString()));
     }
     ['township', 'kind', 'hazard', 'status'].forEach(function (k) {
       if (filters[k]) { q.push(k + '=' + encodeURIComponent(filters[k])); }
