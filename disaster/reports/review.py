@@ -39,7 +39,7 @@ from disaster.reports.models import (
     ReportReview,
     ReviewStatus,
 )
-from disaster.reports.schemas import ReportCorrection, ReviewDecision, ReviewQuery
+from disaster.reports.review_schemas import ReportCorrection, ReviewDecision, ReviewQuery
 from disaster.reports.services import MAX_KEY, _inside, _refuse, scope_filter
 from disaster.reports.validation import clean_report, parse_time
 from gis.messages import msg
@@ -265,7 +265,7 @@ def review_item(session: Session, actor: Actor, report_id: int) -> dict[str, Any
 def review_list(session: Session, actor: Actor, filters: Mapping[str, Any]) -> dict[str, Any]:
     """Reports for the review list and map: names, figures, photos, point, history.
 
-    ``filters`` as :class:`~disaster.reports.schemas.ReviewQuery`. Officers see their own
+    ``filters`` as :class:`~disaster.reports.review_schemas.ReviewQuery`. Officers see their own
     communities only. ``counts`` (per review status) and ``townships`` cover every report
     the actor may read, so the filters do not change the waiting count.
     """

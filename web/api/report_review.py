@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from disaster.reports import review
-from disaster.reports.schemas import (
+from disaster.reports.review_schemas import (
     ReportCorrection,
     ReviewDecision,
     ReviewListOut,
