@@ -120,10 +120,10 @@ BODIES: dict[tuple[str, str], dict] = {
         "community": "{community}", "kind": "initial", "hazard": "rainstorm",
         "occurred_at": "2026-11-29T08:00:00+08:00", "affected_people": 3, "evacuated": 1},
     ("PATCH", "/api/v1/shelters/{}"): {"occupancy": 10},
-    ("POST", "/api/v1/reports/{}/review"): {"decision": "verified"},
-    ("POST", "/api/v1/reports/{}/resend"): {"affected_people": 3},
     ("POST", "/api/v1/depots/{}/movements"): {"kind": "receipt", "item": "QUILT",
                                                "quantity": 5, "reason": "authz matrix"},
+    ("POST", "/api/v1/reports/{}/review"): {"decision": "verified"},
+    ("POST", "/api/v1/reports/{}/resend"): {"affected_people": 3},
 }
 
 # Path arguments naming real rows of the test dataset, by the path segment before them.
