@@ -193,8 +193,13 @@ def test_report_is_filed_returned_corrected_resent_and_verified(server, browser,
     assert "没有符合条件的灾情报告" in panel.inner_text()
     duty.select_option("#panel-report-review select[name=hazard]", label="全部灾种")
     card.wait_for()
-    duty.locator("path.report-point.report-pending").first.click()
-    assert "测试0" in duty.inner_text(".leaflet-popup-content")
+    card.locator("button.report-title").click()  # the map zooms to the report's point
+    duty.wait_for_function("DisasterConsole.map.getZoom() >= 12")
+    duty.wait_for_timeout(500)  # the zoom animation
+    duty.locator(f"path.report-point.report-at-{first.id}").click()
+    assert "测试01村（埇桥街道）" in duty.inner_text(".leaflet-popup-content")
+    assert "受灾人口 20人" in duty.inner_text(".leaflet-popup-content")
+    duty.wait_for_timeout(400)  # the pop-up's fade-in
     screenshot(duty, "console-review-map")
     shot_panel(duty, panel, screenshot, "console-review-list")
 

@@ -161,7 +161,9 @@
         var marker = L.circleMarker([list[0].point[1], list[0].point[0]], {
           pane: 'field-reports', radius: 7 + Math.min(6, list.length - 1), weight: 2,
           color: '#fff', fillColor: STATUS_COLOUR[worst], fillOpacity: 0.95,
-          className: 'report-point report-' + worst
+          className: 'report-point report-' + worst + list.map(function (r) {
+            return ' report-at-' + r.id;
+          }).join('')
         });
         marker.bindPopup(popupFor(list), {maxHeight: 320});
         marker.reportIds = list.map(function (r) { return r.id; });
@@ -261,7 +263,7 @@
     name.title = t({zh_CN: '在地图上定位', en: 'Show on the map'});
     name.addEventListener('click', function () {
       if (r.point && DC.map) {
-        DC.map.setView([r.point[1], r.point[0]], Math.max(DC.map.getZoom(), 12));
+        DC.map.setView([r.point[1], r.point[0]], Math.max(DC.map.getZoom(), 14));
       }
     });
     head.appendChild(name);
