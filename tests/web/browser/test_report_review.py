@@ -252,3 +252,47 @@ def test_report_is_filed_returned_corrected_resent_and_verified(server, browser,
             ("returned", COMMENT), ("resent", None), ("verified", None)]
     desk.close()
     phone.close()
+
+
+def test_correction_made_offline_is_resent_when_the_network_returns(server, browser, screenshot):
+    from disaster.accounts import User
+    from disaster.reports.review import review_report
+    from disaster.reports.services import submit_report
+
+    base, sessions, c = server
+    with sessions() as s:
+        officer = s.scalar(select(User).where(User.username == "officer")).actor()
+        duty = s.scalar(select(User).where(User.username == "duty")).actor()
+        report, _ = submit_report(s, officer, {
+            "community": c[2], "kind": "initial", "hazard": "rainstorm",
+            "occurred_at": dt.datetime.now(dt.UTC).isoformat(), "affected_people": 6})
+        review_report(s, duty, report.id, {"decision": "returned", "comment": "受灾人口偏少"})
+        s.commit()
+        report_id = report.id
+    phone = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport=PHONE)
+    page = phone.new_page()
+    sign_in(page, base, "officer", "/officer/")
+    page.evaluate("navigator.serviceWorker.ready")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    assert page.inner_text("#returned-count") == "1"
+
+    phone.set_offline(True)
+    page.reload()  # from the service worker's cache
+    page.click("#returned li.returned button.correct")
+    page.fill("input[name=affected_people]", "16")
+    page.click("#report-form button[type=submit]")
+    feedback(page, "报告已保存在本机")
+    assert page.inner_text("#outbox-count") == "1"
+    assert page.inner_text("#returned-count") == "0"  # the correction waits in the outbox
+    with sessions() as s:
+        assert s.get(Report, report_id).review_status == ReviewStatus.RETURNED
+
+    phone.set_offline(False)
+    assert "已重新报送" in feedback(page, "已重新报送")
+    assert page.inner_text("#outbox-count") == "0"
+    screenshot(page, "officer-resent-after-offline", full_page=False)
+    with sessions() as s:
+        report = s.get(Report, report_id)
+        assert (report.review_status, report.affected_people) == (ReviewStatus.PENDING, 16)
+    phone.close()
