@@ -19,6 +19,7 @@ BLUEPRINT_MODULES = [
     "web.api.alerts",
     "web.alerts_pages.views",
     "web.api.reports",
+    "web.api.report_review",
     "web.api.stock",
     "web.api.shelters",
     "web.api.evacuation_orders",

@@ -33,6 +33,14 @@ class ReportKind(enum.StrEnum):
     FINAL = "final"       # 核报
 
 
+class ReviewStatus(enum.StrEnum):
+    """Where a report stands in the duty officer's review (disaster/reports/review.py)."""
+
+    PENDING = "pending"     # 待审核: filed or resent, waiting for the duty officer
+    VERIFIED = "verified"   # 已核实
+    RETURNED = "returned"   # 退回修改: back with the officer, with a comment
+
+
 # The core indicators (CONTRACT.md "Report fields"), in the order of the statistical form.
 PEOPLE_FIELDS = ("affected_people", "dead", "missing", "evacuated", "needing_aid")
 HOUSE_FIELDS = ("collapsed_households", "collapsed_rooms", "severely_damaged_households",
@@ -76,7 +84,31 @@ class Report(Base):
     direct_loss_10k_yuan: Mapped[float] = mapped_column(Float, default=0.0)
     notes: Mapped[str | None] = mapped_column(Text)
     location: Mapped[WKBElement | None] = mapped_column(geometry("POINT"))
+    review_status: Mapped[ReviewStatus] = mapped_column(
+        value_enum(ReviewStatus, "review_status"), default=ReviewStatus.PENDING,
+        server_default=ReviewStatus.PENDING.value, index=True)
     event: Mapped[DisasterEvent] = relationship(DisasterEvent, lazy="select")
+
+
+class ReportReview(Base):
+    """One step of a report's review history: returned (with the comment), resent (with the
+    figures before and after the correction) or verified. Never updated nor deleted, so what
+    was returned and why stays readable after the correction."""
+
+    __tablename__ = "report_reviews"
+
+    id: Mapped[intpk]
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"),
+                                           index=True)
+    action: Mapped[str] = mapped_column(String(16))  # returned | resent | verified
+    comment: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_name: Mapped[str] = mapped_column(String(120))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A resend's Idempotency-Key: the phone's retry of a correction replays, never re-applies.
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
 
 
 class ReportPhoto(Base):

@@ -238,7 +238,8 @@ def report_dict(report: Report, event_code: str | None = None,
             "hazard": report.hazard.value, "occurred_at": report.occurred_at.isoformat(),
             "submitted_at": report.submitted_at.isoformat(), "is_latest": report.is_latest,
             **{name: getattr(report, name) for name in INDICATORS},
-            "notes": report.notes, "location": location, "photos": photo_ids or []}
+            "notes": report.notes, "location": location, "photos": photo_ids or [],
+            "review_status": report.review_status.value}
 
 
 def scope_filter(actor: Actor) -> Any:

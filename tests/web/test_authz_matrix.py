@@ -106,6 +106,11 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | list[tuple[tuple[str, ...], fro
     ("GET", "/api/v1/reports/overdue"): ANY,
     ("GET", "/api/v1/reports/photos/{}"): ANY,
     ("GET", "/api/v1/reports/rollup"): ANY,
+    # Review: every reader sees the reports of their scope; duty officers decide; the
+    # officer of the community (scope decides) corrects and resends a returned report.
+    ("GET", "/api/v1/reports/review"): ANY,
+    ("POST", "/api/v1/reports/{}/review"): frozenset({ADMIN, DUTY}),
+    ("POST", "/api/v1/reports/{}/resend"): frozenset({ADMIN, DUTY, OFFICER}),
     ("GET", "/api/v1/reports/thresholds"): ANY,
     ("PUT", "/api/v1/reports/thresholds"): frozenset({ADMIN}),
     ("GET", "/api/v1/risk"): ANY,
@@ -131,6 +136,8 @@ BODIES: dict[tuple[str, str], dict] = {
     ("POST", "/api/v1/events"): {"hazard": "rainstorm", "name": "authz matrix"},
     ("POST", "/api/v1/depots/{}/movements"): {"kind": "receipt", "item": "QUILT",
                                                "quantity": 5, "reason": "authz matrix"},
+    ("POST", "/api/v1/reports/{}/review"): {"decision": "verified"},
+    ("POST", "/api/v1/reports/{}/resend"): {"affected_people": 3},
 }
 
 # Path arguments naming real rows of the test dataset, by the path segment before them.

@@ -19,7 +19,8 @@ from web.extensions import current_actor
 bp = Blueprint("inbox", __name__, url_prefix="/inbox", template_folder="templates")
 
 KIND_LABELS = {
-    "alert": _l("Warning"), "escalation": _l("Escalation"),
+    "alert": _l("Warning"), "alert_cancel": _l("Warning lifted"), "escalation": _l("Escalation"),
+    "report_returned": _l("Report returned"),
     "report_reminder": _l("Report reminder"), "report_due": _l("Report reminder"),
     "evacuation_order": _l("Evacuation order"),
     "low_stock": _l("Low stock"), "expiring": _l("Expiring soon"), "expired": _l("Expired"),
@@ -50,6 +51,9 @@ def _action(note: Notification) -> tuple[str, str] | None:
             return url_for("depot.show", code=depot), _("Open the depot")
     if note.kind == "evacuation_order" and "evacuation_pages.officer_orders" in views:
         return url_for("evacuation_pages.officer_orders"), _("Acknowledge the evacuation order")
+    if note.kind == "report_returned" and "officer.index" in views:
+        # Sent to the account that filed the report, not to an officer record.
+        return url_for("officer.index"), _("Correct the report")
     if note.officer_id is not None and "officer.index" in views:
         if note.kind in ("alert", "escalation"):
             return url_for("officer.index"), _("Acknowledge on my page")

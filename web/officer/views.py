@@ -3,12 +3,15 @@ form that keeps working offline (service worker + IndexedDB queue, see officer.j
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import false, or_, select
 
@@ -16,6 +19,7 @@ from disaster.access import Actor, Role, covers_community, require_role
 from disaster.communities import Community
 from disaster.events import DisasterEvent, EventStatus
 from disaster.reports.models import INDICATORS, Report
+from disaster.reports.review import returned_for
 from disaster.reports.rollup import INDICATOR_LABELS_ZH
 from disaster.warnings.levels import Hazard
 from disaster.warnings.state import current_levels
@@ -34,6 +38,14 @@ INDICATOR_LABELS_EN = {
     "crop_affected_ha": "Crops affected (ha)", "crop_damaged_ha": "Crops damaged (ha)",
     "crop_lost_ha": "Crops lost (ha)", "direct_loss_10k_yuan": "Direct loss (10k yuan)",
 }
+# Report kinds and review states as the officer reads them (never the stored values).
+KIND_LABELS = {"initial": _l("Initial report"), "update": _l("Update report"),
+               "final": _l("Final report")}
+REVIEW_LABELS = {"pending": _l("waiting for review"), "verified": _l("verified"),
+                 "returned": _l("returned for correction")}
+# Fields besides the figures that an error from the server may name.
+OTHER_FIELDS = ("community", "kind", "event", "occurred_at", "notes", "location",
+                "photos", "Idempotency-Key", "review_status")
 bp = Blueprint("officer", __name__, url_prefix="/officer", template_folder="templates")
 STATIC = Path(__file__).resolve().parent.parent / "static" / "officer"
 # Assets the service worker keeps for offline use (besides the page itself).
@@ -85,22 +97,63 @@ def index():  # type: ignore[no-untyped-def]
     db = get_session()
     latest: dict[str, str] = {}
     if codes:
-        for code, kind in db.execute(
-                select(Report.community_code, Report.kind)
+        for code, kind, review in db.execute(
+                select(Report.community_code, Report.kind, Report.review_status)
                 .join(DisasterEvent, DisasterEvent.id == Report.event_id)
                 .where(Report.is_latest.is_(True), DisasterEvent.status == EventStatus.OPEN,
                        Report.community_code.in_(sorted(codes)))):
-            latest[code] = kind.value
+            latest[code] = f"{KIND_LABELS[kind.value]}（{REVIEW_LABELS[review.value]}）"
     rows = [{"code": c.code, "name": c.name,
              "level": max((lv for lv in levels.get(c.code, {}).values()),
                           key=lambda lv: lv.rank, default=None),
              "latest": latest.get(c.code)} for c in communities]
+    labels = _field_labels()
+    returned = returned_for(db, sorted(codes))
+    for r in returned:
+        r["kind_label"] = str(KIND_LABELS[r["kind"]])
+        r["occurred_at_dt"] = dt.datetime.fromisoformat(r["occurred_at"])
+        r["returned_at_dt"] = (dt.datetime.fromisoformat(r["returned_at"])
+                               if r["returned_at"] else None)
     return render_template(
         "officer/index.html", communities=rows, alerts=_alerts_to_ack(actor, codes),
-        hazards=list(Hazard), indicators=INDICATORS, labels=INDICATOR_LABELS_ZH,
-        labels_en=INDICATOR_LABELS_EN,
+        hazards=list(Hazard), indicators=INDICATORS, labels=labels, kinds=KIND_LABELS,
+        returned=returned, page_text=_page_text(labels),
         username=current_user.user.display_name or current_user.user.username,
         user_id=current_user.user.id, asset_version=asset_version())
+
+
+def _field_labels() -> dict[str, str]:
+    """Every report field's name as the officer reads it (catalogue keys: the field names)."""
+    zh = str(_("affected_people")) != "affected_people"
+    labels = {name: (INDICATOR_LABELS_ZH[name] if zh else INDICATOR_LABELS_EN[name])
+              for name in INDICATORS}
+    labels.update({name: _(name) for name in OTHER_FIELDS})
+    labels["hazard"] = _("Hazard")  # the catalogue key "hazard" is the risk component
+    return labels
+
+
+def _page_text(labels: dict[str, str]) -> dict[str, Any]:
+    """What officer.js shows, in the page's language (the page works offline with it)."""
+    return {
+        "labels": labels, "kinds": {k: str(v) for k, v in KIND_LABELS.items()},
+        "acknowledged": _("Acknowledged: %(headline)s"),
+        "acknowledged_badge": _("Acknowledged"),
+        "ack_failed": _("The acknowledgement was not recorded: %(reason)s"),
+        "queued": _("Saved on this phone; it will be sent when the connection returns."),
+        "stored": _("Report received by the command centre (no. %(id)s)."),
+        "stored_late": _("The report saved on this phone has been sent (no. %(id)s)."),
+        "resent": _("Corrected report no. %(id)s sent; it waits for review again."),
+        "refused": _("The report was not accepted: %(reason)s"),
+        "offline_error": _("No connection; try again when the phone is online."),
+        "not_negative": _("must not be negative"),
+        "at_most": _("must not exceed %(field)s"),
+        "at_least": _("must not be less than %(field)s"),
+        "correcting": _("Correct the returned report"),
+        "file": _("File a report"),
+        "submit": _("Submit report"),
+        "resend": _("Resend for review"),
+        "edit": _("Correct and send again"),
+    }
 
 
 @lru_cache(maxsize=1)

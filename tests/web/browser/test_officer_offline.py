@@ -66,7 +66,7 @@ def test_report_filed_offline_arrives_exactly_once(server, browser):
     page.click("#report-form button[type=submit]")
     page.wait_for_selector("#outbox li.waiting")
     assert page.inner_text("#outbox-count") == "1"
-    assert communities[0] in page.inner_text("#outbox")
+    assert "测试01村 · 初报" in page.inner_text("#outbox")  # names, not codes
     page.wait_for_timeout(300)  # a failed attempt must leave it waiting, not lose it
     assert page.inner_text("#outbox-count") == "1"
     assert count_reports(sessions) == 0
@@ -106,7 +106,7 @@ def test_inconsistent_figures_are_flagged_on_the_form_before_sending(server, bro
     context.close()
 
 
-def test_queued_report_the_server_refuses_is_shown_with_the_reason(server, browser):
+def test_queued_report_the_server_refuses_is_shown_with_the_reason_and_corrected(server, browser):
     base, sessions, communities = server
     context = browser.new_context(timezone_id="Asia/Shanghai")
     page = context.new_page()
@@ -118,7 +118,17 @@ def test_queued_report_the_server_refuses_is_shown_with_the_reason(server, brows
     page.wait_for_function("document.querySelectorAll('#outbox li.waiting').length === 2")
     context.set_offline(False)
     page.wait_for_selector("#outbox li.rejected")
-    assert "initial" in page.inner_text("#outbox li.rejected")
-    assert page.inner_text("#outbox-count") == "0"
+    # The reason in the officer's words; the refused report still counts as waiting.
+    assert "本次灾害已报送初报，请报送续报" in page.inner_text("#outbox li.rejected")
+    assert page.inner_text("#outbox-count") == "1"
     assert count_reports(sessions) == 1
+    # Corrected in the form (a 续报 instead), it is sent like any report.
+    page.click("#outbox li.rejected button.edit")
+    assert page.input_value("select[name=community]") == communities[1]
+    page.wait_for_function("document.querySelectorAll('#outbox li.rejected').length === 0")
+    page.select_option("select[name=kind]", "update")
+    page.click("#report-form button[type=submit]")
+    page.wait_for_function("document.querySelectorAll('#sent li.sent').length === 2")
+    assert page.inner_text("#outbox-count") == "0"
+    assert count_reports(sessions) == 2
     context.close()
