@@ -64,22 +64,21 @@ def _my_communities(actor: Actor) -> list[Community]:
 
 
 def _alerts_to_ack(actor: Actor, codes: set[str]) -> list[dict[str, Any]]:
-    """Active alerts covering my communities that I have not acknowledged (if warnings exist)."""
-    try:
-        from disaster.officers import Officer
-        from disaster.warnings.models import Acknowledgement, Alert, AlertStatus
-    except ImportError:  # the warning engine is not part of this build
-        return []
+    """Active alerts covering my communities, each marked acknowledged when my 叫应 at its
+    level (or higher) already stands, on this message or an earlier one of the same warning."""
+    from disaster.notify.ack import acknowledged_alert_ids
+    from disaster.officers import Officer
+    from disaster.warnings.models import Alert, AlertStatus
+
     db = get_session()
     alerts = db.scalars(select(Alert).where(
         Alert.status.in_([AlertStatus.ACTIVE])).order_by(Alert.sent.desc()).limit(200)).all()
     mine = [a for a in alerts if codes & set(a.communities or [])]
     if not mine:
         return []
-    acked = set(db.scalars(select(Acknowledgement.alert_id).join(
-        Officer, Officer.id == Acknowledgement.officer_id).where(
-        Acknowledgement.alert_id.in_([a.id for a in mine]),
-        (Acknowledgement.user_id == actor.user_id) | (Officer.user_id == actor.user_id))))
+    linked = set(db.scalars(select(Officer.id).where(Officer.user_id == actor.user_id))) \
+        if actor.user_id is not None else set()
+    acked = acknowledged_alert_ids(db, mine, linked, user_id=actor.user_id)
     return [{"id": a.id, "headline": a.headline, "level": a.level.value,
              "sent": a.sent.isoformat(), "acked": a.id in acked} for a in mine]
 
