@@ -20,6 +20,7 @@ BLUEPRINT_MODULES = [
     "web.alerts_pages.views",
     "web.api.reports",
     "web.api.stock",
+    "web.api.dispatch",
     "web.api.shelters",
     "web.api.assessment",
     "web.sitrep.views",
