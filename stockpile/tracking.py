@@ -196,7 +196,9 @@ def _township_points(session: Session, towns: set[str]) -> dict[str, tuple[float
 
 
 def flows(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Order rows summed per (depot, township): one GeoJSON line each, not one per order.
+    """Order rows summed per (depot, township): one GeoJSON line each, not one per order,
+    with the units summed (``quantity``) and their weight (``weight_kg``, for line widths:
+    litres of water and tents do not add up, kilograms do).
 
     A township's end is a point inside its boundary (the mean of its destinations when the
     boundary is unknown); destinations without a township stand for themselves.
@@ -206,6 +208,7 @@ def flows(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
     depots = {d.code: d for d in session.scalars(select(Depot).where(
         Depot.code.in_({r["depot"] for r in live})))} if live else {}
     town_points = _township_points(session, {r["township"] for r in live if r["township"]})
+    weights = {i.code: i.weight_kg or 0.0 for i in session.scalars(select(Item))}
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for r in live:
         info = places.get(r["destination"]) or {}
@@ -214,7 +217,7 @@ def flows(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "depot": r["depot"], "depot_name": r["depot_name"],
             "township": key[1],
             "township_name": r["township_name"] or r["destination_name"],
-            "quantity": 0, "orders": [], "destinations": set(), "items": {},
+            "quantity": 0, "weight_kg": 0.0, "orders": [], "destinations": set(), "items": {},
             "status": r["status"], "late": False, "xy": []})
         g["orders"].append(r["id"])
         g["destinations"].add(r["destination"])
@@ -225,6 +228,7 @@ def flows(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             g["xy"].append((info["lon"], info["lat"]))
         for ln in r["lines"]:
             g["quantity"] += ln["quantity"]
+            g["weight_kg"] += ln["quantity"] * weights.get(ln["item"], 0.0)
             it = g["items"].setdefault(ln["item"], {"item": ln["item"], "name": ln["name"],
                                                     "name_en": ln["name_en"], "unit": ln["unit"],
                                                     "quantity": 0})
@@ -243,7 +247,8 @@ def flows(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "type": "LineString", "coordinates": [[start.x, start.y], [end[0], end[1]]]},
             "properties": {"depot": g["depot"], "depot_name": g["depot_name"],
                            "township": g["township"], "township_name": g["township_name"],
-                           "quantity": _num(g["quantity"]), "orders": sorted(g["orders"]),
+                           "quantity": _num(g["quantity"]),
+                           "weight_kg": round(g["weight_kg"], 1), "orders": sorted(g["orders"]),
                            "destinations": len(g["destinations"]), "status": g["status"],
                            "late": g["late"],
                            "items": sorted(g["items"].values(), key=lambda i: i["item"])}})

@@ -132,7 +132,7 @@ def bulk_orders(code: str):  # type: ignore[no-untyped-def]
     ids = [int(v) for v in request.form.getlist("orders") if v.isdigit()]
     if not ids:
         flash(_("Tick the orders first."), "error")
-        return redirect(url_for("depot.show", code=code, _anchor="orders"))
+        return redirect(_back(code))
     s = get_session()
     who = current_actor()
     if not covers_depot(who, code):
@@ -152,7 +152,14 @@ def bulk_orders(code: str):  # type: ignore[no-untyped-def]
     for failure in result["failed"]:
         flash(_("Order #%(id)s not done: %(reason)s", id=failure["order"],
                 reason=translate(failure["message"])), "error")
-    return redirect(url_for("depot.show", code=code, _anchor="orders"))
+    return redirect(_back(code))
+
+
+def _back(code: str) -> str:
+    """The depot page again; at the order list unless the page restores its own scroll."""
+    if request.form.get("keep_scroll"):
+        return url_for("depot.show", code=code)
+    return url_for("depot.show", code=code, _anchor="orders")
 
 
 @bp.get("/<code>/history")

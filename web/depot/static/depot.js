@@ -13,7 +13,6 @@
     window.sessionStorage.removeItem(KEY);
     var y = parseInt(saved, 10);
     if (!isNaN(y)) {
-      // After the fragment jump (#orders) the browser made: ours wins.
       window.scrollTo(0, y);
     }
   }
@@ -21,8 +20,15 @@
   document.querySelectorAll('form.keep-scroll').forEach(function (form) {
     form.addEventListener('submit', function () {
       window.sessionStorage.setItem(KEY, String(window.scrollY));
-      // Without the fragment the browser keeps our position instead of jumping.
-      if (form.action.indexOf('#') >= 0) { form.action = form.action.split('#')[0]; }
+      // Tells the server this page restores its own position: it then redirects without
+      // the #orders fragment (which, for pages without script, brings the list back).
+      if (!form.querySelector('input[name=keep_scroll]')) {
+        var flag = document.createElement('input');
+        flag.type = 'hidden';
+        flag.name = 'keep_scroll';
+        flag.value = '1';
+        form.appendChild(flag);
+      }
     });
   });
 
@@ -35,6 +41,6 @@
     });
   }
 
-  if (document.readyState === 'complete') { restore(); }
-  else { window.addEventListener('load', restore); }
+  // The script runs at the end of the page: the content above is laid out already.
+  restore();
 }());
