@@ -189,6 +189,7 @@ def test_dispatch_from_plan_to_shipped_with_a_late_order(server, browser, screen
     page.select_option("#dispatch-state-filter", "late")
     page.wait_for_function("[...document.querySelectorAll('#dispatch-orders-list li')]"
                            ".every(li => li.classList.contains('late'))")
+    page.locator("#panel-dispatch-orders").scroll_into_view_if_needed()
     screenshot(page, "dispatch-orders-late", full_page=False)
     assert errors == []
     desk.close()

@@ -81,6 +81,7 @@
     '.dispatch-table td.qty{text-align:right;white-space:nowrap}',
     '.dispatch-table input{width:6em;text-align:right}',
     '.dispatch-table tr.order-start td{border-top:2px solid #c5cad0}',
+    '.dispatch-orders{list-style:none;padding:0;margin:0}',
     '.dispatch-orders li{padding:.25em 0;border-bottom:1px solid #eef0f3;font-size:.88em}',
     '.dispatch-orders li.late{background:#fde8e6;border-left:4px solid #d7191c;padding-left:.3em}',
     '.badge{display:inline-block;padding:0 .45em;border-radius:.7em;font-size:.8em;',
