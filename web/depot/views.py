@@ -67,6 +67,7 @@ def _page(code: str, *, errors: dict[str, list[str]] | None = None,
         all_depots=s.scalars(select(Depot).order_by(Depot.code)).all(), stock=ledger.on_hand(s, code),
         warnings=jobs.stock_warnings(s, code), orders=_waiting_orders(depot), local=_local,
         items=items, kinds=MOVEMENT_KINDS, can_write=covers_depot(actor, code),
+        item_names={i.code: f"{i.name}（{i.unit}）" for i in items},
         errors=errors or {}, form=form or {}), status
 
 

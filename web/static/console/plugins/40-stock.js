@@ -144,6 +144,11 @@
     refreshSeconds: 300,
     render: async function (element) {
       var warnings = await DC.fetchJSON('/api/v1/stock/warnings');
+      var options = await DC.fetchJSON('/api/v1/dispatch/options');
+      var depotNames = {};
+      var itemNames = {};
+      options.depots.forEach(function (d) { depotNames[d.code] = d.name; });
+      options.items.forEach(function (i) { itemNames[i.code] = i.name + '（' + i.unit + '）'; });
       element.textContent = '';
       if (!warnings.length) {
         element.textContent = t({zh_CN: '无库存预警', en: 'No stock warnings'});
@@ -152,7 +157,8 @@
       var list = document.createElement('ul');
       warnings.slice(0, 50).forEach(function (w) {
         var li = document.createElement('li');
-        var text = t(WARNING_KINDS[w.kind] || {en: w.kind}) + ': ' + w.depot + ' ' + w.item + ' ' +
+        var text = t(WARNING_KINDS[w.kind] || {en: w.kind}) + ': ' + (depotNames[w.depot] || w.depot) +
+          ' ' + (itemNames[w.item] || w.item) + ' ' +
           num(w.quantity) + (w.expires_on ? ' (' + w.expires_on + ')' : '') +
           (w.minimum !== undefined ? ' < ' + num(w.minimum) : '');
         li.textContent = text;

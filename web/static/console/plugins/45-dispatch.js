@@ -70,7 +70,7 @@
     '.dispatch-msg{margin:.4em 0;font-size:.9em}',
     '.dispatch-msg.error{color:#b22222}',
     '.dispatch-msg.ok{color:#1a6b2e}',
-    '#dispatch-review{position:absolute;left:10px;bottom:28px;z-index:1000;width:min(680px,70%);',
+    '#dispatch-review{position:absolute;left:10px;bottom:56px;z-index:1000;width:min(680px,70%);',
     ' max-height:46%;overflow:auto;background:#fff;border:1px solid #8a949e;',
     ' box-shadow:0 2px 8px #0003;padding:.5em .7em;font-size:.9em}',
     '#dispatch-review[hidden]{display:none}',
