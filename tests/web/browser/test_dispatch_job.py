@@ -186,6 +186,13 @@ def test_dispatch_from_plan_to_shipped_with_a_late_order(server, browser, screen
     assert late.count() >= 1 and "逾期" in late.first.inner_text()
     colour = late.first.evaluate("e => getComputedStyle(e).backgroundColor")
     assert colour != "rgba(0, 0, 0, 0)"  # highlighted, not only a word
+    # The destination phones in: recorded as delivered (after its due time: still late).
+    page.locator(f"#dispatch-orders-list li[data-order='{mine[0]}'] .dispatch-deliver").click()
+    page.wait_for_function(f"!document.querySelector(\"#dispatch-orders-list li[data-order='{mine[0]}']\")")
+    page.select_option("#dispatch-state-filter", "delivered")
+    delivered = page.locator(f"#dispatch-orders-list li[data-order='{mine[0]}']")
+    delivered.wait_for()
+    assert "已送达" in delivered.inner_text() and "逾期" in delivered.inner_text()
     page.select_option("#dispatch-state-filter", "late")
     page.wait_for_function("[...document.querySelectorAll('#dispatch-orders-list li')]"
                            ".every(li => li.classList.contains('late'))")

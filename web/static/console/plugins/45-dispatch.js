@@ -466,6 +466,23 @@
       if (o.due_at && o.status !== 'delivered' && o.status !== 'cancelled') {
         li.appendChild(el('small', t({zh_CN: '应送达 ', en: 'Due '}) + when(o.due_at)));
       }
+      if (o.status === 'shipped') {
+        // The destination phoned in: the duty officer records the delivery.
+        var done = el('button', t({zh_CN: '确认送达', en: 'Delivered'}), 'dispatch-deliver');
+        done.type = 'button';
+        done.addEventListener('click', async function () {
+          done.disabled = true;
+          try {
+            await DC.sendJSON('POST', '/api/v1/dispatch/orders/' + o.id + '/deliver', {});
+            await fill(element);
+          } catch (err) {
+            li.appendChild(el('div', problem(err), 'dispatch-msg error'));
+            done.disabled = false;
+          }
+        });
+        li.appendChild(document.createTextNode(' '));
+        li.appendChild(done);
+      }
       list.appendChild(li);
     });
   }
