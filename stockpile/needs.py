@@ -105,9 +105,20 @@ def committed_quantities(session: Session) -> dict[tuple[str, str], int]:
     return dict(out)
 
 
-def compute_needs(session: Session, profile: NeedsProfile | str | None = None
-                  ) -> list[Destination]:
-    """Destinations with their remaining needs under ``profile`` (the active one by default)."""
+SOURCES = ("both", "reports", "model")
+
+
+def compute_needs(session: Session, profile: NeedsProfile | str | None = None,
+                  source: str = "both") -> list[Destination]:
+    """Destinations with their remaining needs under ``profile`` (the active one by default).
+
+    ``source`` chooses whose figures count: ``reports`` (officers' reports and shelter
+    occupancy: what was observed), ``model`` (the warning-level estimate for every warned
+    community, reports and shelters left aside) or ``both`` (a report where there is one, the
+    estimate elsewhere, and the shelters).
+    """
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}")
     if not isinstance(profile, NeedsProfile):
         profile = get_profile(session, profile)
     model = profile.model or {}
@@ -118,16 +129,16 @@ def compute_needs(session: Session, profile: NeedsProfile | str | None = None
     items = {i.code: i for i in session.scalars(select(Item))}
     norms = [n for n in profile.norms if n["item"] in items]
 
-    levels = community_max_levels(session)
-    figures = latest_figures(session)
-    shelters = list(session.scalars(select(Shelter).where(
+    levels = community_max_levels(session)  # priorities use the level whatever the source
+    figures = latest_figures(session) if source != "model" else {}
+    shelters = [] if source == "model" else list(session.scalars(select(Shelter).where(
         Shelter.status.in_((ShelterStatus.OPEN, ShelterStatus.FULL)), Shelter.occupancy > 0)))
     sheltered: dict[str, int] = defaultdict(int)
     for s in shelters:
         if s.community_code:
             sheltered[s.community_code] += s.occupancy
 
-    wanted = set(levels) | set(figures) | set(sheltered)
+    wanted = (set(levels) if source != "reports" else set()) | set(figures) | set(sheltered)
     destinations: list[Destination] = []
     communities = {}
     if wanted:
@@ -146,7 +157,7 @@ def compute_needs(session: Session, profile: NeedsProfile | str | None = None
         if report and (report.get("evacuated") or report.get("needing_aid")):
             evacuated, aid, basis = int(report["evacuated"]), int(report["needing_aid"]), "reported"
             weight = max(LEVEL_WEIGHT[level], REPORTED_WEIGHT)
-        elif level is not None:
+        elif level is not None and source != "reports":
             factor = c.population * (1.0 + vweight * vuln)
             evacuated = round(factor * float(evac_rate.get(level.value, 0.0)))
             aid = round(factor * float(aid_rate.get(level.value, 0.0)))

@@ -46,6 +46,9 @@ class DispatchPlan(Base):
     unmet: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     approved_by: Mapped[str | None] = mapped_column(String(80))
+    # Orders not delivered this many hours after approval are late (None: the default,
+    # stockpile.tracking.DEFAULT_DUE_HOURS).
+    due_hours: Mapped[int | None] = mapped_column(Integer)
 
 
 class DispatchOrder(Base):

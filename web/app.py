@@ -21,6 +21,7 @@ BLUEPRINT_MODULES = [
     "web.api.reports",
     "web.api.report_review",
     "web.api.stock",
+    "web.api.dispatch",
     "web.api.shelters",
     "web.api.evacuation_orders",
     "web.evacuation.views",

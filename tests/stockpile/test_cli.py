@@ -69,3 +69,14 @@ def test_imported_roads_give_road_distances(db, tmp_path):
     # DPA to the shelter at 117.2 °E: 29.7 + 1.1 km of road, then 9.3 km back × 1.3.
     assert road[("DPA", "SH1")] == pytest.approx(29.7 + 1.1 + 9.3 * 1.3, abs=0.3)
     assert road[("DPA", "SH1")] > crow[("DPA", "SH1")]
+
+
+def test_dispatch_plan_from_chosen_depots_items_and_source(db):
+    code, out, _ = run(db, "dispatch", "plan", "--source", "reports", "--depot", "DPB",
+                       "--item", "QUILT", "--due-hours", "6", "--format", "json")
+    assert code == 0
+    plan = json.loads(out)
+    assert {o["depot"] for o in plan["orders"]} == {"DPB"}
+    assert {ln["item"] for o in plan["orders"] for ln in o["lines"]} == {"QUILT"}
+    code, _, err = run(db, "dispatch", "plan", "--depot", "NOPE")
+    assert code == 1 and "NOPE" in err

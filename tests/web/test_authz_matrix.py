@@ -122,6 +122,17 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | list[tuple[tuple[str, ...], fro
     ("GET", "/api/v1/sitrep/{}"): ANY,
     ("GET", "/api/v1/stock/warnings"): ANY,
     ("GET", "/api/v1/weather/sources"): ANY,
+    # Dispatch in the browser (web/api/dispatch.py): reads for everyone; line edits by duty
+    # officers; bulk confirm/ship by depot managers (scope checked per order's depot); the
+    # movement history by duty officers and the depot's own managers.
+    ("GET", "/api/v1/dispatch/options"): ANY,
+    ("GET", "/api/v1/dispatch/plans"): ANY,
+    ("GET", "/api/v1/dispatch/plans/{}/review"): ANY,
+    ("GET", "/api/v1/dispatch/flows"): ANY,
+    ("GET", "/api/v1/dispatch/board"): ANY,
+    ("PATCH", "/api/v1/dispatch/orders/{}/lines/{}"): frozenset({ADMIN, DUTY}),
+    ("POST", "/api/v1/dispatch/orders/bulk"): frozenset({ADMIN, DEPOT}),
+    ("GET", "/api/v1/depots/{}/movements"): frozenset({ADMIN, DUTY, DEPOT}),
 }
 
 # A valid body per write (so that only the role can make it fail); "{community}" is replaced
@@ -138,6 +149,8 @@ BODIES: dict[tuple[str, str], dict] = {
                                                "quantity": 5, "reason": "authz matrix"},
     ("POST", "/api/v1/reports/{}/review"): {"decision": "verified"},
     ("POST", "/api/v1/reports/{}/resend"): {"affected_people": 3},
+    ("PATCH", "/api/v1/dispatch/orders/{}/lines/{}"): {"quantity": 1},
+    ("POST", "/api/v1/dispatch/orders/bulk"): {"action": "confirm", "orders": [1]},
 }
 
 # Path arguments naming real rows of the test dataset, by the path segment before them.

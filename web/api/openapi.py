@@ -51,9 +51,33 @@ def _summary(doc: str | None) -> str:
 _REF = "#/components/schemas/{model}"
 
 
+def _openapi30(node: Any) -> Any:
+    """pydantic's JSON Schema in OpenAPI 3.0's dialect: ``anyOf: [X, {type: null}]`` as ``X``
+    with ``nullable: true`` (3.0 has no null type), numeric exclusive bounds as flags."""
+    if isinstance(node, list):
+        return [_openapi30(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _openapi30(v) for k, v in node.items()}
+    for key, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if isinstance(node.get(key), int | float) and not isinstance(node[key], bool):
+            node[bound], node[key] = node[key], True  # 3.0: a flag on the bound
+    options = node.get("anyOf")
+    if isinstance(options, list) and {"type": "null"} in options:
+        rest = [o for o in options if o != {"type": "null"}]
+        node.pop("anyOf")
+        if len(rest) == 1 and "$ref" not in rest[0]:
+            node.update(rest[0])
+        else:
+            node["anyOf"] = rest
+        node["nullable"] = True
+    return node
+
+
 def _json_schema(kind: Any, schemas: dict[str, Any], mode: str) -> dict[str, Any]:
     """The JSON schema of a pydantic model or type; its definitions go to ``schemas``."""
-    out = TypeAdapter(kind).json_schema(ref_template=_REF, mode=mode)  # type: ignore[arg-type]
+    out = _openapi30(TypeAdapter(kind).json_schema(ref_template=_REF,  # type: ignore[arg-type]
+                                                   mode=mode))
     for name, definition in out.pop("$defs", {}).items():
         schemas.setdefault(name, definition)
     title = out.get("title")
@@ -69,7 +93,8 @@ def _apply_doc(op: dict[str, Any], doc: dict[str, Any], schemas: dict[str, Any])
         op["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": _json_schema(doc["body"], schemas, "validation")}}}
     if doc.get("query") is not None:
-        q = TypeAdapter(doc["query"]).json_schema(ref_template=_REF, mode="validation")
+        q = _openapi30(TypeAdapter(doc["query"]).json_schema(ref_template=_REF,
+                                                             mode="validation"))
         required = set(q.get("required", []))
         params = list(op.get("parameters") or [])
         for name, prop in (q.get("properties") or {}).items():

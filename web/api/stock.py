@@ -6,11 +6,12 @@ from typing import Any
 
 from flask import jsonify, request
 
+from gis.schema import validate
 from stockpile import catalog, ledger, needs, orders
 from stockpile import jobs as stock_jobs
-from stockpile.dispatch import DEFAULT_DETOUR, DEFAULT_MAX_DEPOTS, DEFAULT_UNMET_PENALTY
 from stockpile.errors import StockValidationError
-from web.api.common import actor, api_blueprint, json_body, query_limit, session
+from stockpile.schemas import DispatchPlanRequest
+from web.api.common import actor, api_blueprint, api_doc, json_body, query_limit, session
 
 bp = api_blueprint("stock")
 
@@ -208,33 +209,18 @@ def put_profile(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/dispatch/plans")
+@api_doc(body=DispatchPlanRequest, status=201,
+         responses={403: "not a duty officer", 422: "an unknown depot, item or option"})
 def create_plan():  # type: ignore[no-untyped-def]
-    """Optimise dispatch for the current needs and store it as draft orders.
-
-    ---
-    summary: New dispatch plan (duty officer)
-    requestBody:
-      content:
-        application/json:
-          schema:
-            type: object
-            properties:
-              profile: {type: string}
-              unmet_penalty: {type: number, default: 1000}
-              detour: {type: number, default: 1.3}
-              max_depots: {type: integer, default: 10}
-    responses:
-      201: {description: "the plan as `dispatch plan --format json`"}
-      403: {description: not a duty officer}
-    """
-    body = request.get_json(silent=True) or {}
-    if not isinstance(body, dict):
-        body = {}
+    """Optimise dispatch for the current needs and store it as draft orders (duty officer):
+    needs from reports, the model or both, from the chosen depots and items."""
+    raw = request.get_json(silent=True)
+    # CONTRACT.md: a POST without a body plans with every default.
+    body = validate(DispatchPlanRequest, raw if isinstance(raw, dict) else {})
     s = session()
-    plan = orders.create_plan(s, actor(), profile=body.get("profile"),
-                              unmet_penalty=_float(body, "unmet_penalty", DEFAULT_UNMET_PENALTY),
-                              detour=_float(body, "detour", DEFAULT_DETOUR),
-                              max_depots=int(_float(body, "max_depots", DEFAULT_MAX_DEPOTS)))
+    plan = orders.create_plan(s, actor(), profile=body.profile, unmet_penalty=body.unmet_penalty,
+                              detour=body.detour, max_depots=body.max_depots, source=body.source,
+                              depots=body.depots, items=body.items, due_hours=body.due_hours)
     return jsonify(orders.plan_dict(s, plan)), 201
 
 

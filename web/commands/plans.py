@@ -44,14 +44,23 @@ def _plan_text(d: dict[str, Any]) -> str:
               help="Candidate depots per destination (nearest first).")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes solving items in parallel (large plans on idle machines).")
+@click.option("--source", type=click.Choice(["both", "reports", "model"]), default="both",
+              show_default=True, help="Needs from officers' reports, the model, or both.")
+@click.option("--depot", "depots", multiple=True, help="Send only from this depot (repeatable).")
+@click.option("--item", "items", multiple=True, help="Send only this item (repeatable).")
+@click.option("--due-hours", type=click.IntRange(1, 720), default=None,
+              help="Orders are late when not delivered this many hours after approval "
+                   "(default 12).")
 @command_options
 def plan(obj: CliContext, profile: str | None, unmet_penalty: float, detour: float,
-         max_depots: int, workers: int) -> None:
+         max_depots: int, workers: int, source: str, depots: tuple[str, ...],
+         items: tuple[str, ...], due_hours: int | None) -> None:
     """Optimal dispatch plan for current needs, stored as draft orders."""
     with obj.session() as session:
         document = orders.plan_dict(session, orders.create_plan(
             session, cli_actor(), profile=profile, unmet_penalty=unmet_penalty, detour=detour,
-            max_depots=max_depots, workers=workers))
+            max_depots=max_depots, workers=workers, source=source, depots=depots,
+            items=items, due_hours=due_hours))
     emit(obj, document, _plan_text)
 
 

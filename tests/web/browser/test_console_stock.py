@@ -71,6 +71,8 @@ def test_console_draws_orders_needs_and_stock_bars(server):
         warnings = page.locator("#panel-stock-warnings")
         warnings.locator("li").first.wait_for()
         assert "库存不足" in warnings.inner_text()
+        assert "仓库DPB 棉被（床）" in warnings.inner_text()  # names, not codes
+        assert "QUILT" not in warnings.inner_text()
         _show(page, "调拨单（计划与在途）")
         page.wait_for_function("document.querySelectorAll('.leaflet-orders-pane path').length >= 1")
         _show(page, "未满足需求")

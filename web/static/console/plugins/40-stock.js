@@ -10,10 +10,10 @@
   var t = DC.t;
 
   var STATUS = {
-    draft: {colour: '#7a848f', dash: '4 6', name: {zh_CN: '草案', en: 'Draft'}},
+    draft: {colour: '#7a848f', dash: '4 6', name: {zh_CN: '草稿', en: 'Draft'}},
     approved: {colour: '#1e6fd9', dash: '8 4', name: {zh_CN: '已批准', en: 'Approved'}},
     confirmed: {colour: '#f27f0c', dash: null, name: {zh_CN: '已确认（已预留）', en: 'Confirmed (reserved)'}},
-    shipped: {colour: '#1a9641', dash: null, name: {zh_CN: '运输中', en: 'Shipped'}}
+    shipped: {colour: '#1a9641', dash: null, name: {zh_CN: '已发出', en: 'Shipped'}}
   };
   var WARNING_KINDS = {
     low_stock: {zh_CN: '库存不足', en: 'Low stock'},
@@ -70,28 +70,39 @@
     }
   });
 
+  // Orders in progress summed per depot and township (/api/v1/dispatch/flows): one line
+  // per pair instead of one per order, so hundreds of orders do not become a thicket.
   DC.addOverlay('dispatch-orders', {
     title: {zh_CN: '调拨单（计划与在途）', en: 'Dispatch orders (planned and moving)'},
     refreshSeconds: 60,
+    visible: false,  // the dispatch plugin draws the plan under review; this is the whole picture
     load: async function (map) {
-      var orders = await DC.fetchJSON('/api/v1/dispatch/orders');
+      var flows = await DC.fetchJSON('/api/v1/dispatch/flows');
       var p = pane(map, 'orders', 590);
-      var group = L.layerGroup();
-      orders.forEach(function (o) {
-        if (!o.from || !o.to) { return; }
-        var style = STATUS[o.status] || STATUS.draft;
-        var line = L.polyline([[o.from[1], o.from[0]], [o.to[1], o.to[0]]],
-                              {pane: p, color: style.colour, weight: o.status === 'shipped' ? 4 : 2.5,
-                               dashArray: style.dash, opacity: 0.85});
-        line.bindPopup(function () {
-          var rows = [[t({zh_CN: '状态', en: 'Status'}), t(style.name)],
-                      [t({zh_CN: '距离', en: 'Distance'}), Number(o.distance_km).toFixed(1) + ' km']];
-          o.lines.forEach(function (ln) { rows.push([ln.item, num(ln.quantity) + ' ' + (ln.unit || '')]); });
-          return DC.popup('#' + o.id + ' ' + o.depot + ' → ' + o.destination, rows);
-        });
-        group.addLayer(line);
+      var most = flows.features.reduce(function (m, f) {
+        return Math.max(m, f.properties.weight_kg || f.properties.quantity || 0);
+      }, 1);
+      return L.geoJSON(flows, {
+        style: function (f) {
+          var pr = f.properties;
+          var st = STATUS[pr.status] || STATUS.draft;
+          return {pane: p, color: st.colour, dashArray: st.dash, opacity: 0.85,
+                  weight: 1.5 + 8 * Math.sqrt((pr.weight_kg || pr.quantity || 0) / most)};
+        },
+        onEachFeature: function (f, layer) {
+          var pr = f.properties;
+          layer.bindPopup(function () {
+            var st = STATUS[pr.status] || STATUS.draft;
+            var rows = [[t({zh_CN: '状态', en: 'Status'}), t(st.name)],
+                        [t({zh_CN: '调拨单', en: 'Orders'}), pr.orders.length]];
+            pr.items.forEach(function (it) {
+              rows.push([DC.lang === 'en' ? (it.name_en || it.name) : it.name,
+                         num(it.quantity) + ' ' + (it.unit || '')]);
+            });
+            return DC.popup(pr.depot_name + ' → ' + pr.township_name, rows);
+          });
+        }
       });
-      return group;
     }
   });
 
@@ -102,6 +113,10 @@
     refreshSeconds: 120,
     load: async function (map) {
       var needs = await DC.fetchJSON('/api/v1/needs');
+      var names = {};  // item code -> "name (unit)": people read names, not codes
+      (await DC.fetchJSON('/api/v1/dispatch/options')).items.forEach(function (i) {
+        names[i.code] = i.name + '（' + i.unit + '）';
+      });
       var p = pane(map, 'needs', 580);
       var group = L.layerGroup();
       needs.forEach(function (d) {
@@ -115,8 +130,8 @@
           var rows = [[t({zh_CN: '转移安置', en: 'Evacuated'}), num(d.evacuated)],
                       [t({zh_CN: '需救助', en: 'Needing aid'}), num(d.needing_aid)],
                       [t({zh_CN: '优先级', en: 'Priority'}), d.priority]];
-          items.forEach(function (code) { rows.push([code, num(d.needs[code])]); });
-          return DC.popup(d.name + ' (' + d.destination + ')', rows);
+          items.forEach(function (code) { rows.push([names[code] || code, num(d.needs[code])]); });
+          return DC.popup(d.name, rows);
         });
         group.addLayer(circle);
       });
@@ -129,6 +144,11 @@
     refreshSeconds: 300,
     render: async function (element) {
       var warnings = await DC.fetchJSON('/api/v1/stock/warnings');
+      var options = await DC.fetchJSON('/api/v1/dispatch/options');
+      var depotNames = {};
+      var itemNames = {};
+      options.depots.forEach(function (d) { depotNames[d.code] = d.name; });
+      options.items.forEach(function (i) { itemNames[i.code] = i.name + '（' + i.unit + '）'; });
       element.textContent = '';
       if (!warnings.length) {
         element.textContent = t({zh_CN: '无库存预警', en: 'No stock warnings'});
@@ -137,7 +157,8 @@
       var list = document.createElement('ul');
       warnings.slice(0, 50).forEach(function (w) {
         var li = document.createElement('li');
-        var text = t(WARNING_KINDS[w.kind] || {en: w.kind}) + ': ' + w.depot + ' ' + w.item + ' ' +
+        var text = t(WARNING_KINDS[w.kind] || {en: w.kind}) + ': ' + (depotNames[w.depot] || w.depot) +
+          ' ' + (itemNames[w.item] || w.item) + ' ' +
           num(w.quantity) + (w.expires_on ? ' (' + w.expires_on + ')' : '') +
           (w.minimum !== undefined ? ' < ' + num(w.minimum) : '');
         li.textContent = text;
