@@ -126,8 +126,11 @@ def create_event(session: Session, actor: Actor, *, hazard: Hazard | str,
 def get_event(session: Session, event_id: int | str) -> DisasterEvent:
     """An event by id or code."""
     event = None
-    if isinstance(event_id, int) or str(event_id).isdigit():
-        event = session.get(DisasterEvent, int(event_id))
+    text = str(event_id)
+    # ASCII digits only ('¹'.isdigit() is true) and within int64: anything else is a code.
+    if (isinstance(event_id, int) or (text.isascii() and text.isdigit())) and \
+            0 < int(text) <= 2**63 - 1:
+        event = session.get(DisasterEvent, int(text))
     if event is None:
         event = session.scalar(select(DisasterEvent).where(DisasterEvent.code == str(event_id)))
     if event is None:

@@ -5,16 +5,24 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, request
-from flask_babel import gettext as _
 from sqlalchemy import select
 
-from disaster.errors import DisasterNotFound, DisasterValidationError
+from disaster.errors import DisasterNotFound
 from disaster.notify import ack
+from disaster.schemas import (
+    AckIn,
+    AckOut,
+    AlertOut,
+    AlertsQuery,
+    CountOut,
+    NotificationOut,
+    NotificationsQuery,
+)
 from disaster.warnings import alerts as alerts_mod
 from disaster.warnings.cap import alert_xml, atom_feed
 from disaster.warnings.models import Alert, AlertStatus, Escalation
 from disaster.weather.models import WeatherSource
-from web.api.common import actor, api_blueprint, session
+from web.api.common import actor, api_blueprint, api_doc, json_body, query, session
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -26,33 +34,27 @@ STATUSES = {s.value for s in AlertStatus}
 
 
 @bp.get("/alerts")
+@api_doc(query=AlertsQuery, response=list[AlertOut])
 def list_alerts():  # type: ignore[no-untyped-def]
     """Alert messages as JSON.
 
     ---
     summary: List CAP alert messages
-    parameters:
-      - in: query
-        name: status
-        schema: {type: string, enum: [active, pending, updated, cancelled, expired]}
-      - {in: query, name: acks, schema: {type: boolean}, description: include who acknowledged}
     responses:
       200:
         description: >
           List of {id, identifier, hazard, level, status, msg_type, communities, sent,
           expires, references} (CONTRACT.md), newest last.
     """
-    status = request.args.get("status")
-    if status and status not in STATUSES:
-        raise DisasterValidationError(_("unknown status"),
-                                      fields={"status": [f"one of {sorted(STATUSES)}"]})
+    q = query(AlertsQuery)
+    status = q.status or None
     s = session()
     stmt = select(Alert).order_by(Alert.sent, Alert.id)
     if status:
         stmt = stmt.where(Alert.status == status)
     rows = s.scalars(stmt).all()
     out = [alerts_mod.alert_dict(a) for a in rows]
-    if request.args.get("acks") in ("1", "true", "yes"):
+    if q.acks in ("1", "true", "yes"):
         for d, a in zip(out, rows, strict=True):
             d["acknowledgement"] = ack.ack_status(s, a)
     return jsonify(out)
@@ -95,6 +97,7 @@ def alerts_feed():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/alerts/<int:alert_id>/acks")
+@api_doc(response=dict[str, Any])
 def alert_acks(alert_id: int):  # type: ignore[no-untyped-def]
     """Who has and has not acknowledged a message, per community.
 
@@ -112,6 +115,7 @@ def alert_acks(alert_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/alerts/<int:alert_id>/ack")
+@api_doc(body=AckIn, response=AckOut, body_required=False)
 def acknowledge(alert_id: int):  # type: ignore[no-untyped-def]
     """Acknowledge (叫应) a message for the caller's own communities.
 
@@ -122,23 +126,18 @@ def acknowledge(alert_id: int):  # type: ignore[no-untyped-def]
       acknowledgement taken by phone with officer_id.
     parameters:
       - {in: path, name: alert_id, required: true, schema: {type: integer}}
-    requestBody:
-      content:
-        application/json:
-          schema: {type: object, properties: {officer_id: {type: integer}}}
     responses:
       200: {description: "{alert, acknowledged: [officer ids]}"}
       403: {description: not your communities}
       409: {description: the alert is no longer current}
     """
-    body = request.get_json(silent=True) or {}
-    officer_id = body.get("officer_id") if isinstance(body, dict) else None
-    rows = ack.acknowledge(session(), actor(), alert_id, via="api",
-                           officer_id=int(officer_id) if officer_id is not None else None)
+    body = json_body(AckIn, optional=True)
+    rows = ack.acknowledge(session(), actor(), alert_id, via="api", officer_id=body.officer_id)
     return jsonify({"alert": alert_id, "acknowledged": [r.officer_id for r in rows]})
 
 
 @bp.post("/alerts/<int:alert_id>/approve")
+@api_doc(response=AlertOut)
 def approve(alert_id: int):  # type: ignore[no-untyped-def]
     """Release a message waiting for approval.
 
@@ -154,6 +153,7 @@ def approve(alert_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/alerts/escalations")
+@api_doc(response=list[dict[str, Any]])
 def escalations():  # type: ignore[no-untyped-def]
     """Escalations of live messages, for the duty officer's console.
 
@@ -172,6 +172,7 @@ def escalations():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/weather/sources")
+@api_doc(response=list[dict[str, Any]])
 def weather_sources():  # type: ignore[no-untyped-def]
     """Configured weather sources and their health (a stale feed shows ``stale``).
 
@@ -190,6 +191,7 @@ def weather_sources():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/notifications")
+@api_doc(query=NotificationsQuery, response=list[NotificationOut])
 def my_notifications():  # type: ignore[no-untyped-def]
     """The in-app inbox of the signed-in user (or of ``officer_id`` for duty officers).
 
@@ -198,9 +200,6 @@ def my_notifications():  # type: ignore[no-untyped-def]
     ---
     get:
       summary: Inbox of notifications (alerts, escalations, reminders, stock warnings)
-      parameters:
-        - {in: query, name: officer_id, schema: {type: integer}}
-        - {in: query, name: unread, schema: {type: boolean}}
       responses:
         200:
           description: >
@@ -214,8 +213,8 @@ def my_notifications():  # type: ignore[no-untyped-def]
     from disaster.notify.dispatch import inbox
 
     s, who = session(), actor()
-    wanted = request.args.get("officer_id", type=int)
-    unread = request.args.get("unread") in ("1", "true", "yes")
+    q = query(NotificationsQuery)
+    wanted, unread = q.officer_id, q.unread in ("1", "true", "yes")
     if wanted is None:
         notes = inbox_mod.notifications_for(s, who, unread_only=unread)
     elif (wanted in inbox_mod.linked_officer_ids(s, who.user_id)
@@ -243,6 +242,7 @@ def _notification_rows(s: Session, notes: list[Notification]) -> list[dict[str, 
 
 
 @bp.post("/notifications/<int:notification_id>/read")
+@api_doc(response=NotificationOut)
 def read_notification(notification_id: int):  # type: ignore[no-untyped-def]
     """Mark one of my notifications read.
 
@@ -264,6 +264,7 @@ def read_notification(notification_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/notifications/read-all")
+@api_doc(response=CountOut)
 def read_all_notifications():  # type: ignore[no-untyped-def]
     """Mark every unread notification of mine read.
 

@@ -16,9 +16,10 @@ from disaster.assessment.parameters import (
 from disaster.assessment.risk import risk_document
 from disaster.assessment.service import assessment_document
 from disaster.events import get_event
+from disaster.schemas import FeatureCollection
 from gis.errors import ValidationError
 from web import assessment_inputs as gather
-from web.api.common import actor, api_blueprint, json_body, query_limit, session
+from web.api.common import actor, api_blueprint, api_doc, json_body, query_limit, session
 
 bp = api_blueprint("assessment")
 
@@ -33,6 +34,7 @@ def _event_id() -> int | None:
 
 
 @bp.get("/assessment")
+@api_doc(response=dict[str, Any])
 def assessment():  # type: ignore[no-untyped-def]
     """Modelled versus reported damage per community with roll-ups (as ``disaster assess``).
     ---
@@ -60,6 +62,7 @@ def assessment():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/risk")
+@api_doc(response=dict[str, Any])
 def risk():  # type: ignore[no-untyped-def]
     """Pre-event risk index per community, ranked, with every component.
     ---
@@ -83,6 +86,7 @@ def risk():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/risk.geojson")
+@api_doc(response=FeatureCollection)
 def risk_geojson():  # type: ignore[no-untyped-def]
     """Risk index as GeoJSON points (community representative points) for the map console.
     ---
@@ -110,6 +114,7 @@ def risk_geojson():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/assessment/parameters")
+@api_doc(response=dict[str, Any])
 def parameters():  # type: ignore[no-untyped-def]
     """Effective risk weights and impact curves (defaults with administrator overrides).
     ---
@@ -123,6 +128,7 @@ def parameters():  # type: ignore[no-untyped-def]
 
 
 @bp.put("/assessment/parameters/<name>")
+@api_doc(response=dict[str, Any])
 def put_parameters(name: str):  # type: ignore[no-untyped-def]
     """Override keys of one parameter set (administrators).
     ---
@@ -146,6 +152,7 @@ def put_parameters(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/assessment/parameters/<name>")
+@api_doc(response=dict[str, Any])
 def delete_parameters(name: str):  # type: ignore[no-untyped-def]
     """Reset one parameter set to its defaults (administrators).
     ---
@@ -165,6 +172,7 @@ def delete_parameters(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/assessment/indicators")
+@api_doc(response=dict[str, Any])
 def indicators():  # type: ignore[no-untyped-def]
     """Plan indicators: officer coverage, shelters by level, nursing beds, loss share of GDP.
     ---
@@ -180,6 +188,7 @@ def indicators():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/sitrep/<event>")
+@api_doc(response=dict[str, Any])
 def sitrep(event: str):  # type: ignore[no-untyped-def]
     """Situation report (灾情简报) data of one event.
     ---

@@ -15,12 +15,13 @@ from sqlalchemy import func, select
 from disaster.areas import Area, AreaLevel
 from disaster.communities import Community
 from disaster.hazards import HazardZone
+from disaster.schemas import FeatureCollection
 from disaster.warnings.state import community_max_levels
 from gis.errors import ValidationError
 from shelters.models import Shelter
 from stockpile.models import Depot, Item, StockLevel
 from web.api import geojson
-from web.api.common import api_blueprint, session
+from web.api.common import api_blueprint, api_doc, session
 
 bp = api_blueprint("core")
 
@@ -33,6 +34,7 @@ def _enum(value):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/areas")
+@api_doc(response=FeatureCollection)
 def areas():  # type: ignore[no-untyped-def]
     """Administrative areas as GeoJSON (the console's offline basemap).
     ---
@@ -67,6 +69,7 @@ def areas():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/communities")
+@api_doc(response=FeatureCollection)
 def communities():  # type: ignore[no-untyped-def]
     """Communities (villages and residential communities) with their current warning level.
     ---
@@ -118,6 +121,7 @@ def communities():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/hazard-zones")
+@api_doc(response=FeatureCollection)
 def hazard_zones():  # type: ignore[no-untyped-def]
     """Hazard zones (flood-prone lowland, waterlogging, landslide…).
     ---
@@ -147,6 +151,7 @@ def hazard_zones():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/shelters")
+@api_doc(response=FeatureCollection)
 def shelters():  # type: ignore[no-untyped-def]
     """Emergency shelters with capacity and current occupancy.
     ---
@@ -188,6 +193,7 @@ def _number(value: Decimal) -> int | float:
 
 
 @bp.get("/depots")
+@api_doc(response=FeatureCollection)
 def depots():  # type: ignore[no-untyped-def]
     """Relief depots with a summary of stock on hand per item.
     ---
