@@ -215,6 +215,8 @@ def put_threshold():  # type: ignore[no-untyped-def]
         403: {description: not an administrator}
         422: {description: invalid value or order}
     """
+    # The role first: a body is judged only for who may send it.
+    require_role(actor(), Role.ADMIN, action="changing response thresholds")
     body = json_body(ThresholdIn)
     db = session()
     rollup.set_threshold(db, actor(), body.profile, body.level, body.indicator, body.value)
@@ -296,6 +298,7 @@ def propose():  # type: ignore[no-untyped-def]
         201: {description: the proposal}
         403: {description: not an administrator or duty officer}
     """
+    require_role(actor(), Role.ADMIN, Role.DUTY_OFFICER, action="proposing officer assignments")
     body = json_body(ProposalIn, optional=True)
     max_load = body.max_load if "max_load" in body.model_fields_set \
         else officers_svc.DEFAULT_MAX_LOAD
@@ -331,6 +334,7 @@ def handover():  # type: ignore[no-untyped-def]
         200: {description: "{from, to, moved}"}
         409: {description: would leave a community without a backup}
     """
+    require_role(actor(), Role.ADMIN, action="handing over communities")
     body = json_body(HandoverIn)
     return jsonify(officers_svc.handover(session(), actor(), body.from_, body.to,
                                          body.communities, body.deactivate))
@@ -362,6 +366,7 @@ def create_event():  # type: ignore[no-untyped-def]
         403: {description: not a duty officer or administrator}
         422: {description: invalid field}
     """
+    require_role(actor(), Role.ADMIN, Role.DUTY_OFFICER, action="creating events")
     body = json_body(EventIn)
     event = events_svc.create_event(session(), actor(), hazard=body.hazard,
                                     started_at=body.started_at, name=body.name,

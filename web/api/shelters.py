@@ -56,6 +56,7 @@ def patch_shelter(code: str):  # type: ignore[no-untyped-def]
       409: {description: state forbids the change (e.g. arrivals at a closed shelter)}
       422: {description: invalid input; fields name the offending ones}
     """
+    services.require_writer(actor(), "change shelters")
     body = json_body(ShelterPatchIn).model_dump(exclude_unset=True)
     s = session()
     shelter = services.apply_patch(s, actor(), code, body)
@@ -171,6 +172,7 @@ def create_plan():  # type: ignore[no-untyped-def]
       403: {description: role may not plan}
       422: {description: invalid parameter}
     """
+    require_role(actor(), *evacuation.PLANNERS, action="planning evacuations")
     body = json_body(EvacuationPlanIn, optional=True)
     plan = evacuation.plan_evacuation(session(), actor(), penalty_km=body.unassigned_penalty_km,
                                       period=body.period)

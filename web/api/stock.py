@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import jsonify
 
+from disaster.access import Role, require_role
 from stockpile import catalog, ledger, needs, orders
 from stockpile import jobs as stock_jobs
 from stockpile.dispatch import DEFAULT_DETOUR, DEFAULT_MAX_DEPOTS, DEFAULT_UNMET_PENALTY
@@ -177,6 +178,7 @@ def put_profile(code: str):  # type: ignore[no-untyped-def]
       403: {description: not an administrator}
       422: {description: invalid norms; fields name them}
     """
+    require_role(actor(), Role.ADMIN, action="editing needs profiles")
     body = json_body(ProfileIn)
     profile = catalog.save_profile(session(), actor(), code, name=body.name, norms=body.norms,
                                    days=body.days, model=body.model, active=body.active)
@@ -194,6 +196,7 @@ def create_plan():  # type: ignore[no-untyped-def]
       201: {description: "the plan as `dispatch plan --format json`"}
       403: {description: not a duty officer}
     """
+    require_role(actor(), Role.DUTY_OFFICER, Role.ADMIN, action="dispatch planning")
     body = json_body(PlanIn, optional=True)
     s = session()
     plan = orders.create_plan(s, actor(), profile=body.profile,
