@@ -127,9 +127,9 @@ def get_event(session: Session, event_id: int | str) -> DisasterEvent:
     """An event by id or code."""
     event = None
     text = str(event_id)
-    # ASCII digits only ('¹'.isdigit() is true) and within int64: anything else is a code.
+    # ASCII digits only ('¹'.isdigit() is true) within the INTEGER id column; else a code.
     if (isinstance(event_id, int) or (text.isascii() and text.isdigit())) and \
-            0 < int(text) <= 2**63 - 1:
+            0 < int(text) <= 2**31 - 1:
         event = session.get(DisasterEvent, int(text))
     if event is None:
         event = session.scalar(select(DisasterEvent).where(DisasterEvent.code == str(event_id)))

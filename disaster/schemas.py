@@ -13,7 +13,7 @@ from pydantic import Field
 
 from disaster.reports.schemas import Time
 from disaster.warnings.levels import Hazard
-from gis.schema import Int64, Schema, text
+from gis.schema import Id, Schema, text
 
 # County (6), township (9) or community (12) codes: ASCII digits only.
 AreaCode = Annotated[str, Field(pattern=r"^[0-9]{6}([0-9]{3}){0,2}$", max_length=12)]
@@ -85,7 +85,7 @@ class ApprovalOut(Schema):
 class AckIn(Schema):
     """A duty officer records an acknowledgement taken by phone for ``officer_id``."""
 
-    officer_id: Int64 | None = None
+    officer_id: Id | None = None
 
 
 class AckOut(Schema):
@@ -117,7 +117,7 @@ class AlertOut(Schema):
 
 
 class NotificationsQuery(Schema):
-    officer_id: Int64 | None = None
+    officer_id: Id | None = None
     unread: Flag | None = None
 
 

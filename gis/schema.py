@@ -25,7 +25,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from gis.errors import ValidationError
 from gis.messages import Message, msg
 
-__all__ = ["Int64", "Schema", "Text", "error_fields", "no_nul", "text", "validate",
+__all__ = ["Id", "Int64", "Schema", "Text", "error_fields", "no_nul", "text", "validate",
            "validate_rows"]
 
 INT64_MAX = 2**63 - 1
@@ -50,6 +50,8 @@ def text(max_length: int, min_length: int = 0) -> Any:
 Text = text(10_000)
 # Ids and counts every backend stores (SQLite and PostgreSQL bigint).
 Int64 = Annotated[int, Field(ge=-INT64_MAX, le=INT64_MAX)]
+# Row ids: every primary key is an INTEGER column (32 bits on PostgreSQL).
+Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
 
 
 class Schema(BaseModel):

@@ -174,10 +174,10 @@ def get_plan(session: Session, plan_id: Any) -> DispatchPlan:
 
 def _int_id(value: Any, field: str) -> int:
     text = str(value)
-    # ASCII digits within int64 only: int() also takes '١٢', ' 12 ' and '1_2'.
+    # ASCII digits within the INTEGER id column only: int() also takes '١٢', ' 12 ', '1_2'.
     if isinstance(value, int) or (text.isascii() and text.isdigit()):
         number = int(text)
-        if 0 <= number <= 2**63 - 1:
+        if 0 <= number <= 2**31 - 1:
             return number
     raise StockNotFound(f"no {field} {value!r}", fields={field: ["not found"]})
 

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask, request
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, RequestRedirect
 
 from gis.errors import NotFound, ValidationError
 from gis.messages import msg
-from gis.schema import INT64_MAX
+from gis.schema import INT32_MAX
 
 __all__ = ["Int64Converter", "init_app"]
 
@@ -29,7 +29,8 @@ class Int64Converter(IntegerConverter):
     """``<int:…>`` for ASCII digits only (``\\d`` also matches other scripts' digits).
 
     The value is not bounded here: a rule that does not match would answer a bare 404, and
-    :func:`_guard` names the parameter when it is beyond what the database stores.
+    :func:`_guard` names the parameter when it is beyond what the id columns store (every
+    primary key is an INTEGER: 32 bits on PostgreSQL, whose driver fails on a larger one).
     """
 
     regex = r"[0-9]+"
@@ -70,8 +71,13 @@ def _refuse_nul(names: list[str]) -> None:
 
 def _guard() -> None:
     """Refuse out-of-range path ids, NUL bytes anywhere and over-deep JSON before any view."""
+    if request.routing_exception is not None and \
+            not isinstance(request.routing_exception, RequestRedirect):
+        # No route (404) or not this method (405 with Allow): answer that before the CSRF
+        # and login hooks, which would otherwise turn a PUT /login into a bare 400.
+        raise request.routing_exception
     for name, value in (request.view_args or {}).items():
-        if isinstance(value, int) and not isinstance(value, bool) and value > INT64_MAX:
+        if isinstance(value, int) and not isinstance(value, bool) and value > INT32_MAX:
             raise NotFoundField(msg("no such %(field)s", field=name),
                                 fields={name: [msg("no such id")]},
                                 field_codes={name: ["not_found"]})

@@ -76,7 +76,7 @@ def alert_cap(alert_id: int):  # type: ignore[no-untyped-def]
     parameters:
       - {in: path, name: alert_id, required: true, schema: {type: integer}}
     responses:
-      200: {description: CAP 1.2 XML, content: {application/cap+xml: {}}}
+      200: {description: CAP 1.2 XML, content: {application/cap+xml: {schema: {type: string}}}}
       404: {description: no such alert}
     """
     return Response(alert_xml(session(), _alert(alert_id)), mimetype="application/cap+xml")
@@ -89,7 +89,7 @@ def alerts_feed():  # type: ignore[no-untyped-def]
     ---
     summary: Atom feed of active CAP alerts
     responses:
-      200: {description: Atom XML, content: {application/atom+xml: {}}}
+      200: {description: Atom XML, content: {application/atom+xml: {schema: {type: string}}}}
     """
     rows = session().scalars(select(Alert).where(Alert.status == AlertStatus.ACTIVE)
                              .order_by(Alert.sent.desc(), Alert.id.desc())).all()

@@ -11,11 +11,11 @@ import re
 from typing import Any
 
 from apispec import APISpec
-from apispec.yaml_utils import load_operations_from_docstring
+from apispec.yaml_utils import load_operations_from_docstring, load_yaml_from_docstring
 from flask import Flask, current_app, jsonify
 from pydantic import TypeAdapter
 
-from web.api.common import api_blueprint
+from web.api.common import api_blueprint, api_doc
 
 bp = api_blueprint("openapi")
 
@@ -65,8 +65,9 @@ def openapi30(schema: Any) -> Any:
     out = {k: openapi30(v) for k, v in schema.items()}
     for key in ("anyOf", "oneOf"):
         options = out.get(key)
-        if isinstance(options, list) and {"type": "null"} in options:
-            rest = [o for o in options if o != {"type": "null"}]
+        null = {"nullable": True}  # {"type": "null"} once converted below
+        if isinstance(options, list) and null in options:
+            rest = [o for o in options if o != null]
             del out[key]
             if len(rest) == 1 and "$ref" not in rest[0]:
                 out = {**rest[0], **out, "nullable": True}
@@ -170,6 +171,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
             continue
         view = app.view_functions[rule.endpoint]
         documented = load_operations_from_docstring(view.__doc__ or "") or {}
+        if not documented:
+            # YAML written without the method key describes the view's every method.
+            plain = load_yaml_from_docstring(view.__doc__ or "") or {}
+            documented = {m.lower(): plain for m in rule.methods or ()} if plain else {}
         path = paths.setdefault(_openapi_path(rule.rule), {})
         for method in sorted(m.lower() for m in rule.methods or ()):
             if method not in _METHODS or method in path:
@@ -193,8 +198,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 responses.setdefault(status, {"description": text})
             # Every path parameter may name nothing (or an id beyond int64); any input may
             # break a rule or carry a NUL byte (web.hardening): say so for every operation.
-            if any(p.get("in") == "path" for p in params if isinstance(p, dict)):
-                responses.setdefault("404", {"description": "nothing at this address"})
+            if "requestBody" in op or any(p.get("in") in ("path", "query")
+                                          for p in params if isinstance(p, dict)):
+                responses.setdefault("404", {"description": "no such id or code (the "
+                                                            "parameter is named)"})
             if params or "requestBody" in op:
                 responses.setdefault("422", {"description": "invalid input, each field named"})
             if "requestBody" in op:
@@ -215,6 +222,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
 
 
 @bp.get("/openapi.json")
+@api_doc(response=dict[str, Any])
 def openapi():  # type: ignore[no-untyped-def]
     """The OpenAPI 3 description of this API.
     ---

@@ -136,7 +136,11 @@ def photo(photo_id: int):  # type: ignore[no-untyped-def]
       parameters:
         - {name: photo_id, in: path, required: true, schema: {type: integer}}
       responses:
-        200: {description: JPEG or PNG}
+        200:
+          description: JPEG or PNG
+          content:
+            image/jpeg: {schema: {type: string, format: binary}}
+            image/png: {schema: {type: string, format: binary}}
         404: {description: "no such photo, or not yours to see"}
     """
     row = get_photo(session(), actor(), photo_id)
