@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, abort, current_app, request
 from werkzeug.routing import IntegerConverter, RequestRedirect
 
 from gis.errors import NotFound, ValidationError
@@ -71,6 +71,9 @@ def _refuse_nul(names: list[str]) -> None:
 
 def _guard() -> None:
     """Refuse out-of-range path ids, NUL bytes anywhere and over-deep JSON before any view."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and (request.content_length or 0) > limit:
+        abort(413)  # whatever the route: the body is refused unread
     if request.routing_exception is not None and \
             not isinstance(request.routing_exception, RequestRedirect):
         # No route (404) or not this method (405 with Allow): answer that before the CSRF

@@ -30,7 +30,9 @@ from web.server import ServerThread
 
 pytestmark = pytest.mark.fuzz
 
-EXAMPLES = 4
+# Examples per operation and generation mode: the duty officer is refused the administrator's
+# operations (403) and so needs more to reach their bodies' rules; under a minute a backend.
+EXAMPLES = {"duty": 3, "admin": 2}
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 # Operations whose every call rebuilds a plan or changes who may sign in: a few examples say
 # as much as many, and revoking the caller's own token would end the run.
@@ -52,7 +54,7 @@ def live(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str
         app.extensions["disaster_runtime"].engine.dispose()
 
 
-def _fuzz(url: str, token: str) -> list[str]:
+def _fuzz(url: str, token: str, examples: int) -> list[str]:
     """Every failed check, one line each, over all operations and both generation modes."""
     headers = {"Authorization": f"Bearer {token}"}
     schema = schemathesis.openapi.from_url(f"{url}/api/v1/openapi.json", headers=headers,
@@ -65,7 +67,7 @@ def _fuzz(url: str, token: str) -> list[str]:
             continue
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:
-                _examples(operation, mode, url, headers, calls, failures)
+                _examples(operation, mode, url, headers, calls, failures, examples)
             except Exception as exc:  # noqa: BLE001 - a strategy that cannot generate
                 if "Unsatisfiable" not in type(exc).__name__:
                     failures.append(f"{operation.method.upper()} {operation.path} [{mode.value}]"
@@ -73,10 +75,10 @@ def _fuzz(url: str, token: str) -> list[str]:
     return failures
 
 
-def _examples(operation, mode, url, headers, calls, failures) -> None:  # type: ignore[no-untyped-def]
+def _examples(operation, mode, url, headers, calls, failures, examples) -> None:  # type: ignore[no-untyped-def]
     """Call ``operation`` with a few generated cases; each failed check goes to ``failures``."""
 
-    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+    @settings(max_examples=examples, derandomize=True, database=None, deadline=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=operation.as_strategy(generation_mode=mode))
     def run(case) -> None:  # type: ignore[no-untyped-def]
@@ -95,5 +97,5 @@ def _examples(operation, mode, url, headers, calls, failures) -> None:  # type: 
 @pytest.mark.parametrize("user", ["duty", "admin"])
 def test_every_operation_answers_as_documented_without_server_errors(live, user):
     url, tokens = live
-    failures = _fuzz(url, tokens[user])
+    failures = _fuzz(url, tokens[user], EXAMPLES[user])
     assert not failures, "\n".join(failures)

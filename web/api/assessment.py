@@ -128,16 +128,12 @@ def parameters():  # type: ignore[no-untyped-def]
 
 
 @bp.put("/assessment/parameters/<name>")
-@api_doc(response=dict[str, Any])
+@api_doc(body=dict[str, Any], response=dict[str, Any])
 def put_parameters(name: str):  # type: ignore[no-untyped-def]
     """Override keys of one parameter set (administrators).
     ---
     put:
       summary: Change risk weights or impact curves (only the keys given)
-      requestBody:
-        content:
-          application/json:
-            schema: {type: object}
       responses:
         200: {description: the effective parameter set}
         403: {description: not an administrator}
