@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from disaster.reports.schemas import Time
 from disaster.warnings.levels import Hazard
@@ -143,3 +143,53 @@ class FeatureCollection(Schema):
 
     type: Literal["FeatureCollection"]
     features: list[dict[str, Any]]
+
+
+def _blank(value: Any) -> Any:
+    """An empty query parameter counts as absent."""
+    return None if value == "" else value
+
+
+Bbox = Annotated[Annotated[str, Field(max_length=200, pattern=r"^[-+0-9.eE]+(,[-+0-9.eE]+){3}$",
+                                      description="west,south,east,north in degrees")] | None,
+                 BeforeValidator(_blank)]
+CountyCode = Annotated[Annotated[str, Field(pattern=r"^[0-9]{6}$")] | None,
+                       BeforeValidator(_blank)]
+TownshipCode = Annotated[Annotated[str, Field(pattern=r"^[0-9]{9}$")] | None,
+                         BeforeValidator(_blank)]
+
+
+class LayerQuery(Schema):
+    """A map layer's view: bounding box and simplification (``zoom`` or ``simplify``)."""
+
+    bbox: Bbox = None
+    zoom: Annotated[int, Field(ge=0, le=20)] | None = None
+    simplify: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False,
+                                     description="tolerance in degrees")] | None = None
+
+
+class AreasQuery(LayerQuery):
+    level: Literal["city", "county", "township", ""] | None = None
+
+
+class CommunitiesQuery(LayerQuery):
+    county: CountyCode = None
+    township: TownshipCode = None
+
+
+class HazardZonesQuery(LayerQuery):
+    kind: text(40) | None = None
+
+
+class SheltersQuery(Schema):
+    county: CountyCode = None
+    status: Literal["standby", "open", "full", "closed", ""] | None = None
+
+
+class AssessmentQuery(Schema):
+    event: text(40) | None = None
+    only_affected: Flag | None = None
+
+
+class RiskQuery(Schema):
+    limit: Annotated[int, Field(ge=1, le=1_000_000)] | None = None

@@ -103,8 +103,16 @@ _CODES: dict[str, tuple[str, str]] = {
 }
 
 
+# The parts pydantic adds to an error's location for each member of a union (``X | Y``):
+# not fields, so left out of the field name.
+_UNION_TAGS = ("function-", "constrained-", "literal[", "tagged-union[", "lax-",
+               "json-or-python[", "nullable[", "list[", "dict[", "tuple[")
+_TYPE_TAGS = {"str", "int", "float", "bool", "decimal", "date", "datetime", "none"}
+
+
 def _loc(loc: Sequence[Any], prefix: str) -> str:
-    parts = [str(p) for p in loc if p != "__root__"]
+    parts = [str(p) for p in loc if p != "__root__" and not (
+        isinstance(p, str) and (p.startswith(_UNION_TAGS) or p in _TYPE_TAGS))]
     name = ".".join(parts) if parts else "body"
     return f"{prefix}{name}"
 

@@ -92,6 +92,9 @@ def test_query_id_beyond_the_id_column_is_refused_naming_it(call, officer_id):
     ("PUT", "/api/v1/reports/thresholds"), ("POST", "/api/v1/dispatch/plans"),
     ("PATCH", "/api/v1/shelters/SH341302001"), ("PUT", "/api/v1/needs/profiles/china"),
     ("PUT", "/api/v1/shelters/safety-rules"), ("POST", "/api/v1/evacuation/plans"),
+    # These took a list for "no parameters" and went ahead.
+    ("POST", "/api/v1/officers/proposals"), ("POST", "/api/v1/alerts/1/ack"),
+    ("POST", "/api/v1/dispatch/orders/1/cancel"),
 ])
 def test_a_json_list_where_an_object_is_expected_is_422(call, method, url):
     response = call(method, url, who="admin", json=[1, 2])

@@ -16,10 +16,10 @@ from disaster.assessment.parameters import (
 from disaster.assessment.risk import risk_document
 from disaster.assessment.service import assessment_document
 from disaster.events import get_event
-from disaster.schemas import FeatureCollection
+from disaster.schemas import AssessmentQuery, FeatureCollection, RiskQuery
 from gis.errors import ValidationError
 from web import assessment_inputs as gather
-from web.api.common import actor, api_blueprint, api_doc, json_body, query_limit, session
+from web.api.common import actor, api_blueprint, api_doc, json_body, query, session
 
 bp = api_blueprint("assessment")
 
@@ -34,21 +34,12 @@ def _event_id() -> int | None:
 
 
 @bp.get("/assessment")
-@api_doc(response=dict[str, Any])
+@api_doc(query=AssessmentQuery, response=dict[str, Any])
 def assessment():  # type: ignore[no-untyped-def]
     """Modelled versus reported damage per community with roll-ups (as ``disaster assess``).
     ---
     get:
       summary: Modelled versus reported damage per community, by township, county and city
-      parameters:
-        - name: event
-          in: query
-          schema: {type: string}
-          description: "event id or code: compare with its reports only"
-        - name: only_affected
-          in: query
-          schema: {type: boolean}
-          description: "list only communities with modelled impact or a report"
       responses:
         200:
           description: >-
@@ -57,22 +48,19 @@ def assessment():  # type: ignore[no-untyped-def]
             "loss_share_of_gdp"}, "silent": [codes], "far_from_model": [codes]}
         404: {description: unknown event}
     """
-    a = gather.assessment(session(), _event_id())
-    return jsonify(assessment_document(a, only_affected=_flag("only_affected")))
+    q = query(AssessmentQuery)
+    a = gather.assessment(session(), get_event(session(), q.event).id if q.event else None)
+    return jsonify(assessment_document(a, only_affected=q.only_affected in ("1", "true",
+                                                                           "yes")))
 
 
 @bp.get("/risk")
-@api_doc(response=dict[str, Any])
+@api_doc(query=RiskQuery, response=dict[str, Any])
 def risk():  # type: ignore[no-untyped-def]
     """Pre-event risk index per community, ranked, with every component.
     ---
     get:
       summary: Community risk index (hazard × exposure × vulnerability ÷ coping capacity)
-      parameters:
-        - name: limit
-          in: query
-          schema: {type: integer, minimum: 1}
-          description: "only the N highest-risk communities"
       responses:
         200:
           description: >-
@@ -81,8 +69,7 @@ def risk():  # type: ignore[no-untyped-def]
             "by_county", "weights", "formula"}
         422: {description: bad limit}
     """
-    limit = query_limit(None)
-    return jsonify(risk_document(gather.risk(session()), limit))
+    return jsonify(risk_document(gather.risk(session()), query(RiskQuery).limit))
 
 
 @bp.get("/risk.geojson")

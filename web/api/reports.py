@@ -36,6 +36,7 @@ from disaster.schemas import (
     FeatureCollection,
     HandoverIn,
     HandoverOut,
+    LayerQuery,
     ProposalIn,
     ProposalOut,
 )
@@ -244,19 +245,17 @@ def coverage():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/officers/uncovered")
-@api_doc(response=FeatureCollection)
+@api_doc(query=LayerQuery, response=FeatureCollection)
 def uncovered():  # type: ignore[no-untyped-def]
     """Outlines of communities without a primary officer (console layer).
     ---
     get:
       summary: Uncovered communities as GeoJSON
-      parameters:
-        - {name: zoom, in: query, schema: {type: integer}}
-        - {name: bbox, in: query, schema: {type: string}, description: "west,south,east,north"}
       responses:
         200: {description: "GeoJSON FeatureCollection; properties code, name, township_code, without_backup"}
         422: {description: "bad bbox or zoom"}
     """
+    query(LayerQuery)
     bbox = geojson.parse_bbox(request.args.get("bbox"))
     tolerance = geojson.tolerance_from_request()
     db = session()
