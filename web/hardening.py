@@ -1,7 +1,7 @@
 """Request guards every route shares: ids every backend stores, no NUL bytes, bounded JSON.
 
 These are the backstop beside the declared schemas (:mod:`gis.schema`): whatever a view or
-a form forgets, a request whose path id exceeds int64, whose text holds a NUL byte (which
+a form forgets, a request whose path id exceeds the id columns (INTEGER), whose text holds a NUL byte (which
 PostgreSQL cannot store or compare) or whose JSON is nested beyond the parser's depth is
 answered 4xx naming the offending part, never 500.
 """
@@ -18,14 +18,14 @@ from gis.errors import NotFound, ValidationError
 from gis.messages import msg
 from gis.schema import INT32_MAX
 
-__all__ = ["Int64Converter", "init_app"]
+__all__ = ["IdConverter", "init_app"]
 
 # Deeper JSON is no request any client of this API sends; refusing it early also keeps the
 # walk below (and every view's recursion over the body) far from Python's recursion limit.
 MAX_JSON_DEPTH = 64
 
 
-class Int64Converter(IntegerConverter):
+class IdConverter(IntegerConverter):
     """``<int:…>`` for ASCII digits only (``\\d`` also matches other scripts' digits).
 
     The value is not bounded here: a rule that does not match would answer a bare 404, and
@@ -40,12 +40,16 @@ class NotFoundField(NotFound):
     """A path id that no row can have."""
 
 
+def _too_deep(where: str) -> ValidationError:
+    return ValidationError(msg("request body is nested too deeply"),
+                           fields={where: [msg("nested too deeply")]},
+                           field_codes={where: ["too_deep"]})
+
+
 def _nul_paths(value: Any, where: str, depth: int = 0) -> Iterator[str]:
     """Dotted paths of the strings (keys too) in a JSON value that hold a NUL byte."""
     if depth > MAX_JSON_DEPTH:
-        raise ValidationError(msg("request body is nested too deeply"),
-                              fields={"body": [msg("nested too deeply")]},
-                              field_codes={"body": ["too_deep"]})
+        raise _too_deep("body")
     if isinstance(value, str):
         if "\x00" in value:
             yield where
@@ -94,16 +98,16 @@ def _guard() -> None:
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         _refuse_nul([k.replace("\x00", "\\0") for k, v in request.form.items(multi=True)
                      if "\x00" in k or "\x00" in v])
+        # Form parts holding JSON (the phone's multipart report, its location) are parsed
+        # by the views: refuse what would overflow the parser first.
         for key, text in request.form.items(multi=True):
-            if key == "report" and text.lstrip().startswith(("{", "[")):
-                _check_json_text(text, "report")
+            if text.lstrip().startswith(("{", "[")):
+                _check_json_text(text, key)
     elif request.is_json and request.content_length != 0:
         try:
             data = request.get_json(silent=True)
         except RecursionError:  # Python's parser gives up long before 100,000 levels
-            raise ValidationError(msg("request body is nested too deeply"),
-                                  fields={"body": [msg("nested too deeply")]},
-                                  field_codes={"body": ["too_deep"]}) from None
+            raise _too_deep("body") from None
         _refuse_nul(list(_nul_paths(data, "body")))
 
 
@@ -113,9 +117,7 @@ def _check_json_text(text: str, where: str) -> None:
     try:
         data = json.loads(text)
     except RecursionError:
-        raise ValidationError(msg("request body is nested too deeply"),
-                              fields={where: [msg("nested too deeply")]},
-                              field_codes={where: ["too_deep"]}) from None
+        raise _too_deep(where) from None
     except ValueError:
         return  # the view names the part that is not JSON
     _refuse_nul(list(_nul_paths(data, where)))
@@ -123,5 +125,5 @@ def _check_json_text(text: str, where: str) -> None:
 
 def init_app(app: Flask) -> None:
     """Install the bounded ``int`` converter and the guard; call before blueprints register."""
-    app.url_map.converters["int"] = Int64Converter
+    app.url_map.converters["int"] = IdConverter
     app.before_request(_guard)

@@ -125,6 +125,14 @@ def test_json_nested_100000_deep_is_422(call, method, url):
     assert "body" in fields(response)
 
 
+def test_json_nested_100000_deep_in_a_multipart_report_is_422(call, web):
+    deep = "[" * 100_000 + "]" * 100_000
+    for form in ({"report": deep}, {"community": web[1].community_codes[0], "location": deep}):
+        response = call("POST", "/api/v1/reports", who="officer", data=form,
+                        content_type="multipart/form-data")
+        assert response.status_code == 422, response.get_data(as_text=True)[:300]
+
+
 @pytest.mark.parametrize(("method", "url", "kwargs", "field"), [
     ("GET", "/api/v1/reports?community=34%00", {}, "community"),
     ("GET", "/api/v1/communities?county=%00", {}, "county"),
