@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 
 from disaster.access import Role, require_role
 from disaster.assessment.parameters import (
@@ -22,15 +22,6 @@ from web import assessment_inputs as gather
 from web.api.common import actor, api_blueprint, api_doc, json_body, query, session
 
 bp = api_blueprint("assessment")
-
-
-def _flag(name: str) -> bool:
-    return request.args.get(name, "").lower() in ("1", "true", "yes")
-
-
-def _event_id() -> int | None:
-    raw = request.args.get("event")
-    return get_event(session(), raw).id if raw else None
 
 
 @bp.get("/assessment")
