@@ -42,7 +42,7 @@ from disaster.reports.models import INDICATORS, Report, ReportKind, ReportPhoto
 from disaster.reports.photos import MAX_PHOTOS, clean_photo
 from disaster.reports.validation import clean_report
 from gis.geometry import project_utm
-from gis.messages import msg
+from gis.messages import Message, msg
 from gis.spatial import for_update
 from gis.types import utcnow
 
@@ -68,8 +68,10 @@ _NOT_LATEST = (update(Report).where(Report.id.in_(bindparam("ids", expanding=Tru
 
 def _refuse(errors: Mapping[str, list[Any]]) -> None:
     if errors:
+        # The summary a phone shows: the first field (its name translated) and its problem.
+        field, problems = next(iter(errors.items()))
         raise DisasterValidationError(
-            msg("invalid report: %(fields)s", fields=", ".join(sorted(errors))),
+            msg("%(field)s: %(problem)s", field=Message(field), problem=problems[0]),
             fields=dict(errors), field_codes=dict(getattr(errors, "codes", {})))
 
 
