@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 
 from disaster import accounts
 from disaster.access import cli_actor
+from disaster.reports.services import submit_report
 from tests.web.browser.dataset import make_app
 from web.server import ServerThread
 
@@ -41,10 +42,14 @@ SKIP = {("POST", "/api/v1/users/{username}/tokens/revoke")}
 
 @pytest.fixture
 def live(database_url: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    app, _ = make_app(database_url, tmp_path)
+    app, data = make_app(database_url, tmp_path)
     with app.extensions["disaster_runtime"].sessions() as session:
         tokens = {user: accounts.issue_token(session, cli_actor(), user)
                   for user in ("duty", "admin")}
+        # An open event with a report, so that event and report operations find something.
+        submit_report(session, cli_actor(), {
+            "community": data.community_codes[0], "kind": "initial", "hazard": "rainstorm",
+            "occurred_at": "2026-07-10T08:30:00+08:00", "affected_people": 12, "evacuated": 3})
         session.commit()
     server = ServerThread(app, threads=2).start()
     try:
