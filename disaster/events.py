@@ -7,8 +7,6 @@ import enum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import AwareDatetime, Field
-from pydantic.json_schema import SkipJsonSchema
 from sqlalchemy import JSON, ForeignKey, String, bindparam, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -18,7 +16,6 @@ from disaster.errors import DisasterConflict, DisasterNotFound, DisasterValidati
 from disaster.warnings.levels import HAZARD_NAMES_ZH, Hazard
 from gis.db import Base
 from gis.messages import msg
-from gis.schema import Schema, text
 from gis.types import UTCDateTime, intpk, utcnow, value_enum
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -134,8 +131,11 @@ def create_event(session: Session, actor: Actor, *, hazard: Hazard | str,
 def get_event(session: Session, event_id: int | str) -> DisasterEvent:
     """An event by id or code."""
     event = None
-    if isinstance(event_id, int) or str(event_id).isdigit():
-        event = session.get(DisasterEvent, int(event_id))
+    text = str(event_id)
+    # ASCII digits only ('¹'.isdigit() is true) within the INTEGER id column; else a code.
+    if (isinstance(event_id, int) or (text.isascii() and text.isdigit())) and \
+            0 < int(text) <= 2**31 - 1:
+        event = session.get(DisasterEvent, int(text))
     if event is None:
         event = session.scalar(select(DisasterEvent).where(DisasterEvent.code == str(event_id)))
     if event is None:
@@ -196,38 +196,3 @@ def open_event_for(session: Session, hazard: Hazard, community_code: str) -> Dis
         if covers(event, community_code):
             return event
     return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Declared bodies (API)
-# ---------------------------------------------------------------------------------------------
-
-# OpenAPI 3.0 says "nullable" where JSON Schema would add a null type (which 3.0 refuses).
-NULLABLE = {"nullable": True}
-
-class EventCreate(Schema):
-    """``POST /events``: open a disaster event."""
-
-    hazard: Hazard
-    # Optional without a union with None, so that errors name the field plainly.
-    name: text(200) = Field(default=None, json_schema_extra=NULLABLE)  # type: ignore[valid-type]
-    started_at: AwareDatetime = Field(default=None, json_schema_extra=NULLABLE)  # type: ignore[assignment]
-    area_codes: list[text(12)] = Field(default_factory=list)  # type: ignore[valid-type]
-
-
-class EventClose(Schema):
-    """``POST /events/ID/close``: the end time (default now)."""
-
-    ended_at: AwareDatetime = Field(default=None, json_schema_extra=NULLABLE)  # type: ignore[assignment]
-
-
-class EventOut(Schema):
-    id: int
-    code: str
-    name: str
-    hazard: str
-    status: str
-    started_at: dt.datetime
-    ended_at: dt.datetime | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)
-    area_codes: list[str] | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)
-    source: str | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)

@@ -25,7 +25,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from gis.errors import ValidationError
 from gis.messages import Message, msg
 
-__all__ = ["Int64", "Schema", "Text", "error_fields", "no_nul", "text", "validate",
+__all__ = ["Id", "Int64", "Schema", "Text", "error_fields", "no_nul", "text", "validate",
            "validate_rows"]
 
 INT64_MAX = 2**63 - 1
@@ -50,6 +50,8 @@ def text(max_length: int, min_length: int = 0) -> Any:
 Text = text(10_000)
 # Ids and counts every backend stores (SQLite and PostgreSQL bigint).
 Int64 = Annotated[int, Field(ge=-INT64_MAX, le=INT64_MAX)]
+# Row ids: every primary key is an INTEGER column (32 bits on PostgreSQL).
+Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
 
 
 class Schema(BaseModel):
@@ -101,8 +103,16 @@ _CODES: dict[str, tuple[str, str]] = {
 }
 
 
+# The parts pydantic adds to an error's location for each member of a union (``X | Y``):
+# not fields, so left out of the field name.
+_UNION_TAGS = ("function-", "constrained-", "literal[", "tagged-union[", "lax-",
+               "json-or-python[", "nullable[", "list[", "dict[", "tuple[")
+_TYPE_TAGS = {"str", "int", "float", "bool", "decimal", "date", "datetime", "none"}
+
+
 def _loc(loc: Sequence[Any], prefix: str) -> str:
-    parts = [str(p) for p in loc if p != "__root__"]
+    parts = [str(p) for p in loc if p != "__root__" and not (
+        isinstance(p, str) and (p.startswith(_UNION_TAGS) or p in _TYPE_TAGS))]
     name = ".".join(parts) if parts else "body"
     return f"{prefix}{name}"
 

@@ -219,10 +219,13 @@ def get_plan(session: Session, plan_id: Any) -> DispatchPlan:
 
 
 def _int_id(value: Any, field: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise StockNotFound(f"no {field} {value!r}", fields={field: ["not found"]}) from None
+    text = str(value)
+    # ASCII digits within the INTEGER id column only: int() also takes '١٢', ' 12 ', '1_2'.
+    if isinstance(value, int) or (text.isascii() and text.isdigit()):
+        number = int(text)
+        if 0 <= number <= 2**31 - 1:
+            return number
+    raise StockNotFound(f"no {field} {value!r}", fields={field: ["not found"]})
 
 
 def order_dict(session: Session, order: DispatchOrder, depot_code: str | None = None

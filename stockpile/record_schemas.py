@@ -64,6 +64,9 @@ class StockRecord(u.RecordSchema):
     expires_on: u.Date | None = None
 
 
+MOVEMENT_KINDS = ("receipt", "issue", "transfer", "adjustment", "count")
+
+
 class MovementIn(Schema):
     """One stock movement at a depot (CONTRACT.md ``POST /api/v1/depots/ID/movements``).
 

@@ -1,15 +1,58 @@
-"""Declared request bodies, queries and responses of the stockpile API (pydantic, gis.schema)."""
+"""Declared schemas of the stock API: movements, dispatch plans and their review, order steps,
+needs profiles, the depot's movement history.
+
+The API validates each body against its schema before the ledger or the planner sees it,
+and the OpenAPI document is generated from the same classes. Lengths follow the columns
+(``stockpile.models``: codes 32, lot 40, reason 200, reference 80; orders' note 300).
+A movement is :class:`stockpile.record_schemas.MovementIn`, the one schema the ledger uses.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
 from gis.messages import msg
 from gis.schema import Int64, Schema, text
+from stockpile.record_schemas import MovementIn
 
+__all__ = ["MovementIn"]
+
+# Numeric(14, 3) holds 11 integer digits.
+MAX_QUANTITY = 99_999_999_999.0
+Quantity = Annotated[float, Field(ge=-MAX_QUANTITY, le=MAX_QUANTITY, allow_inf_nan=False)]
 Code = text(32, 1)
+
+
+
+
+class OrderStepIn(Schema):
+    note: text(300) | None = None
+
+
+class ProfileIn(Schema):
+    """A needs profile: norms per person per day, days, model rates, active flag."""
+
+    name: text(120) | None = None
+    days: Annotated[int, Field(ge=1, le=90)] | None = None
+    norms: Annotated[list[dict[str, Any]], Field(max_length=500)] | None = None
+    model: dict[str, Any] | None = None
+    active: bool | None = None
+
+
+class DepotQuery(Schema):
+    depot: text(32) | None = None
+
+
+class NeedsQuery(Schema):
+    profile: text(32) | None = None
+
+
+class CardQuery(Schema):
+    limit: Annotated[int, Field(ge=1, le=100_000)] | None = None
+
+
 NeedsSource = Literal["both", "reports", "model"]
 OrderState = Literal["draft", "approved", "confirmed", "shipped", "delivered", "cancelled"]
 

@@ -68,9 +68,12 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     runtime: Runtime = app.config.get("DISASTER_RUNTIME") or build_runtime(settings)
     app.extensions["disaster_runtime"] = runtime
 
-    from web import db, errors, extensions, i18n
+    from web import db, errors, extensions, hardening, i18n
 
     db.init_app(app)
+    # Before the login/CSRF hooks (a NUL byte in a token must never reach a query) and
+    # before the blueprints (their <int:…> rules take the bounded converter).
+    hardening.init_app(app)
     i18n.init_app(app)  # sets the catalog directories Flask-Babel reads in extensions.init_app
     extensions.init_app(app)
     errors.init_app(app)

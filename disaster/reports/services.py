@@ -42,6 +42,7 @@ from disaster.reports.models import INDICATORS, Report, ReportKind, ReportPhoto
 from disaster.reports.photos import MAX_PHOTOS, clean_photo
 from disaster.reports.validation import clean_report
 from gis.geometry import project_utm
+from gis.messages import Message, msg
 from gis.spatial import for_update
 from gis.types import utcnow
 
@@ -54,7 +55,8 @@ MAX_KEY = 120
 # The statements of the intake path, built once: a province's officers file hundreds of
 # reports a second in a disaster, and building a statement costs about as much as running it.
 _COMMUNITY = (select(Community).where(Community.code == bindparam("code"))
-              .options(load_only(Community.code, Community.township_code, Community.county_code)))
+              .options(load_only(Community.code, Community.township_code, Community.county_code,
+                                 Community.population, Community.households)))
 _RELATED_COLUMNS = (Report.id, Report.event_id, Report.kind, Report.is_latest,
                     Report.idempotency_key, Report.submitted_by)
 _RELATED = select(*_RELATED_COLUMNS).where(or_(Report.community_code == bindparam("community"),
@@ -64,10 +66,13 @@ _NOT_LATEST = (update(Report).where(Report.id.in_(bindparam("ids", expanding=Tru
                .values(is_latest=False))
 
 
-def _refuse(errors: Mapping[str, list[str]]) -> None:
+def _refuse(errors: Mapping[str, list[Any]]) -> None:
     if errors:
+        # The summary a phone shows: the first field (its name translated) and its problem.
+        field, problems = next(iter(errors.items()))
         raise DisasterValidationError(
-            "invalid report: " + ", ".join(sorted(errors)), fields=dict(errors))
+            msg("%(field)s: %(problem)s", field=Message(field), problem=problems[0]),
+            fields=dict(errors), field_codes=dict(getattr(errors, "codes", {})))
 
 
 def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
@@ -91,7 +96,8 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
     key = (idempotency_key or "").strip() or None
     values, errors = clean_report(data, now)
     if key is not None and len(key) > MAX_KEY:
-        errors.add("Idempotency-Key", f"at most {MAX_KEY} characters")
+        errors.add("Idempotency-Key", msg("at most %(max_length)s characters",
+                                          max_length=MAX_KEY), "too_long")
     community = None
     if values["community"]:
         # Locking the community row serialises submissions per community (PostGIS; SQLite
@@ -101,7 +107,10 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
         community = session.scalar(for_update(_COMMUNITY, session),
                                    {"code": values["community"]})
         if community is None:
-            errors.add("community", f"unknown community {values['community']}")
+            errors.add("community", msg("unknown community %(code)s",
+                                        code=values["community"]), "unknown")
+        else:
+            _within_community(community, values, errors)
     _refuse(errors)
     assert community is not None
     require_community(actor, community.code, community.township_code, community.county_code)
@@ -112,6 +121,7 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
     if key is not None:
         first = _replay(session, actor, key, related)
         if first is not None:
+            _same_submission(first, values)
             return first, True
     if values["location"] is not None and not _inside(community, values["location"]):
         errors.add("location", f"outside community {community.code}")
@@ -178,6 +188,59 @@ def _replay(session: Session, actor: Actor, key: str, related: Iterable[Any]) ->
         raise DisasterConflict("Idempotency-Key already used by another submitter",
                                fields={"Idempotency-Key": ["already used"]})
     return session.get(Report, row.id)
+
+
+def _within_community(community: Community, values: Mapping[str, Any], errors: Any) -> None:
+    """No more people affected than live in the community, no more houses than it has."""
+    population, households = community.population or 0, community.households or 0
+    if population and values["affected_people"] > population:
+        errors.add("affected_people",
+                   msg("%(value)s exceeds the population of %(community)s (%(population)s)",
+                       value=values["affected_people"], community=community.code,
+                       population=population), "too_large")
+    if households:
+        for name in ("collapsed_households", "severely_damaged_households",
+                     "generally_damaged_households"):
+            if values[name] > households:
+                errors.add(name, msg("%(value)s exceeds the households of %(community)s "
+                                     "(%(households)s)", value=values[name],
+                                     community=community.code, households=households),
+                           "too_large")
+
+
+def _same_submission(first: Report, values: Mapping[str, Any]) -> None:
+    """A replayed Idempotency-Key must carry the body first filed with it (422 otherwise)."""
+    stored: dict[str, Any] = {name: getattr(first, name) for name in INDICATORS}
+    stored |= {"community": first.community_code, "kind": first.kind, "hazard": first.hazard,
+               "occurred_at": first.occurred_at, "notes": first.notes}
+    differ = [name for name, value in stored.items() if not _equal(value, values.get(name))]
+    if "event" in values and values["event"] not in (str(first.event_id), first.event.code):
+        differ.append("event")
+    location = None
+    if first.location is not None:
+        p = to_shape(first.location)
+        location = (p.x, p.y)
+    if not _equal(location, values.get("location")):
+        differ.append("location")
+    if differ:
+        problem = msg("differs from the report first filed with this Idempotency-Key")
+        fields = {"Idempotency-Key": [msg("already used for a different report")]}
+        fields |= {name: [problem] for name in differ}
+        raise DisasterValidationError(
+            msg("Idempotency-Key already used for a different report: %(fields)s",
+                fields=", ".join(differ)), fields=fields,
+            field_codes={name: ["idempotency_mismatch"] for name in fields},
+            code="idempotency_mismatch")
+
+
+def _equal(a: Any, b: Any) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(abs(x - y) < 1e-9 for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) or isinstance(b, float):
+        return a is not None and b is not None and abs(float(a) - float(b)) < 1e-9
+    if isinstance(a, dt.datetime) and isinstance(b, dt.datetime):
+        return abs((a - b).total_seconds()) < 1e-3
+    return a == b
 
 
 def _inside(community: Community, lonlat: tuple[float, float]) -> bool:

@@ -66,3 +66,34 @@ def test_document_matches_the_generator(web, document):
 
 def test_document_needs_a_signed_in_user(web):
     assert web[0].test_client().get("/api/v1/openapi.json").status_code == 401
+
+
+@pytest.mark.parametrize(("method", "path", "schema"), [
+    ("post", "/api/v1/depots/{code}/movements", "MovementIn"),
+    ("patch", "/api/v1/shelters/{code}", "ShelterPatchIn"),
+    ("put", "/api/v1/needs/profiles/{code}", "ProfileIn"),
+    ("put", "/api/v1/shelters/safety-rules", "SafetyRulesIn"),
+    ("post", "/api/v1/reports", "ReportIn"),
+    ("post", "/api/v1/events", "EventIn"),
+])
+def test_request_bodies_are_the_declared_schemas(document, method, path, schema):
+    body = document["paths"][path][method]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": f"#/components/schemas/{schema}"}
+    assert document["components"]["schemas"][schema]["properties"]
+
+
+def test_every_operation_documents_its_success_response_schema(document):
+    missing = []
+    for path, operations in document["paths"].items():
+        for method, op in operations.items():
+            ok = [r for status, r in op["responses"].items() if status.startswith("2")]
+            if not any(r.get("content") for r in ok):
+                missing.append(f"{method.upper()} {path}")
+    assert not missing, missing
+
+
+def test_report_figures_are_bounded_in_the_document(document):
+    report = document["components"]["schemas"]["ReportIn"]["properties"]
+    assert report["affected_people"]["maximum"] < 2**31
+    assert report["direct_loss_10k_yuan"]["maximum"] < 1e300
+    assert report["notes"]["maxLength"] == 4000

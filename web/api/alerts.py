@@ -5,20 +5,26 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from flask import Response, jsonify, request
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from disaster.access import Role, require_role
-from disaster.errors import DisasterNotFound, DisasterValidationError
+from disaster.errors import DisasterNotFound
 from disaster.notify import ack
 from disaster.notify.schemas import AckBody, AckResult, CoveringOfficer
 from disaster.officers import Officer
+from disaster.schemas import (
+    AlertOut,
+    AlertsQuery,
+    CountOut,
+    NotificationOut,
+    NotificationsQuery,
+)
 from disaster.warnings import alerts as alerts_mod
 from disaster.warnings.cap import alert_xml, atom_feed
 from disaster.warnings.models import Alert, AlertStatus, Escalation
 from disaster.weather.models import WeatherSource
 from gis.messages import msg
-from web.api.common import actor, api_blueprint, api_doc, json_body, session
+from web.api.common import actor, api_blueprint, api_doc, json_body, query, session
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -30,33 +36,27 @@ STATUSES = {s.value for s in AlertStatus}
 
 
 @bp.get("/alerts")
+@api_doc(query=AlertsQuery, response=list[AlertOut])
 def list_alerts():  # type: ignore[no-untyped-def]
     """Alert messages as JSON.
 
     ---
     summary: List CAP alert messages
-    parameters:
-      - in: query
-        name: status
-        schema: {type: string, enum: [active, pending, updated, cancelled, expired]}
-      - {in: query, name: acks, schema: {type: boolean}, description: include who acknowledged}
     responses:
       200:
         description: >
           List of {id, identifier, hazard, level, status, msg_type, communities, sent,
           expires, references} (CONTRACT.md), newest last.
     """
-    status = request.args.get("status")
-    if status and status not in STATUSES:
-        raise DisasterValidationError(_("unknown status"),
-                                      fields={"status": [f"one of {sorted(STATUSES)}"]})
+    q = query(AlertsQuery)
+    status = q.status or None
     s = session()
     stmt = select(Alert).order_by(Alert.sent, Alert.id)
     if status:
         stmt = stmt.where(Alert.status == status)
     rows = s.scalars(stmt).all()
     out = [alerts_mod.alert_dict(a) for a in rows]
-    if request.args.get("acks") in ("1", "true", "yes"):
+    if q.acks in ("1", "true", "yes"):
         for d, a in zip(out, rows, strict=True):
             d["acknowledgement"] = ack.ack_status(s, a)
     return jsonify(out)
@@ -78,7 +78,7 @@ def alert_cap(alert_id: int):  # type: ignore[no-untyped-def]
     parameters:
       - {in: path, name: alert_id, required: true, schema: {type: integer}}
     responses:
-      200: {description: CAP 1.2 XML, content: {application/cap+xml: {}}}
+      200: {description: CAP 1.2 XML, content: {application/cap+xml: {schema: {type: string}}}}
       404: {description: no such alert}
     """
     return Response(alert_xml(session(), _alert(alert_id)), mimetype="application/cap+xml")
@@ -91,7 +91,7 @@ def alerts_feed():  # type: ignore[no-untyped-def]
     ---
     summary: Atom feed of active CAP alerts
     responses:
-      200: {description: Atom XML, content: {application/atom+xml: {}}}
+      200: {description: Atom XML, content: {application/atom+xml: {schema: {type: string}}}}
     """
     rows = session().scalars(select(Alert).where(Alert.status == AlertStatus.ACTIVE)
                              .order_by(Alert.sent.desc(), Alert.id.desc())).all()
@@ -99,6 +99,7 @@ def alerts_feed():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/alerts/<int:alert_id>/acks")
+@api_doc(response=dict[str, Any])
 def alert_acks(alert_id: int):  # type: ignore[no-untyped-def]
     """Who has and has not acknowledged a message, per community.
 
@@ -119,7 +120,7 @@ def alert_acks(alert_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/alerts/<int:alert_id>/ack")
-@api_doc(body=AckBody, response=AckResult,
+@api_doc(body=AckBody, response=AckResult, body_required=False,
          responses={403: "not your communities", 404: "no such alert",
                     409: "the alert is no longer current",
                     422: "officer_id missing (duty officer) or not an officer of the alert's "
@@ -132,7 +133,7 @@ def acknowledge(alert_id: int):  # type: ignore[no-untyped-def]
     the alert's communities (``GET /alerts/ID/officers``); it is stored with channel phone.
     """
     who = actor()
-    body = json_body(AckBody) if request.get_data() else AckBody()
+    body = json_body(AckBody, optional=True)
     if who.role in (Role.DUTY_OFFICER, Role.ADMIN) and body.officer_id is not None:
         via = "phone"
     else:
@@ -159,6 +160,7 @@ def alert_officers(alert_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/alerts/<int:alert_id>/approve")
+@api_doc(response=AlertOut)
 def approve(alert_id: int):  # type: ignore[no-untyped-def]
     """Release a message waiting for approval.
 
@@ -174,6 +176,7 @@ def approve(alert_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/alerts/escalations")
+@api_doc(response=list[dict[str, Any]])
 def escalations():  # type: ignore[no-untyped-def]
     """Escalations of live messages, for the duty officer's console.
 
@@ -192,6 +195,7 @@ def escalations():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/weather/sources")
+@api_doc(response=list[dict[str, Any]])
 def weather_sources():  # type: ignore[no-untyped-def]
     """Configured weather sources and their health (a stale feed shows ``stale``).
 
@@ -210,6 +214,7 @@ def weather_sources():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/notifications")
+@api_doc(query=NotificationsQuery, response=list[NotificationOut])
 def my_notifications():  # type: ignore[no-untyped-def]
     """The in-app inbox of the signed-in user (or of ``officer_id`` for duty officers).
 
@@ -218,9 +223,6 @@ def my_notifications():  # type: ignore[no-untyped-def]
     ---
     get:
       summary: Inbox of notifications (alerts, escalations, reminders, stock warnings)
-      parameters:
-        - {in: query, name: officer_id, schema: {type: integer}}
-        - {in: query, name: unread, schema: {type: boolean}}
       responses:
         200:
           description: >
@@ -234,8 +236,8 @@ def my_notifications():  # type: ignore[no-untyped-def]
     from disaster.notify.dispatch import inbox
 
     s, who = session(), actor()
-    wanted = request.args.get("officer_id", type=int)
-    unread = request.args.get("unread") in ("1", "true", "yes")
+    q = query(NotificationsQuery)
+    wanted, unread = q.officer_id, q.unread in ("1", "true", "yes")
     if wanted is None:
         notes = inbox_mod.notifications_for(s, who, unread_only=unread)
     elif (wanted in inbox_mod.linked_officer_ids(s, who.user_id)
@@ -263,6 +265,7 @@ def _notification_rows(s: Session, notes: list[Notification]) -> list[dict[str, 
 
 
 @bp.post("/notifications/<int:notification_id>/read")
+@api_doc(response=NotificationOut)
 def read_notification(notification_id: int):  # type: ignore[no-untyped-def]
     """Mark one of my notifications read.
 
@@ -284,6 +287,7 @@ def read_notification(notification_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/notifications/read-all")
+@api_doc(response=CountOut)
 def read_all_notifications():  # type: ignore[no-untyped-def]
     """Mark every unread notification of mine read.
 

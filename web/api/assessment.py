@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 
 from disaster.access import Role, require_role
 from disaster.assessment.parameters import (
@@ -16,37 +16,21 @@ from disaster.assessment.parameters import (
 from disaster.assessment.risk import risk_document
 from disaster.assessment.service import assessment_document
 from disaster.events import get_event
+from disaster.schemas import AssessmentQuery, FeatureCollection, RiskQuery
 from gis.errors import ValidationError
 from web import assessment_inputs as gather
-from web.api.common import actor, api_blueprint, json_body, query_limit, session
+from web.api.common import actor, api_blueprint, api_doc, json_body, query, session
 
 bp = api_blueprint("assessment")
 
 
-def _flag(name: str) -> bool:
-    return request.args.get(name, "").lower() in ("1", "true", "yes")
-
-
-def _event_id() -> int | None:
-    raw = request.args.get("event")
-    return get_event(session(), raw).id if raw else None
-
-
 @bp.get("/assessment")
+@api_doc(query=AssessmentQuery, response=dict[str, Any])
 def assessment():  # type: ignore[no-untyped-def]
     """Modelled versus reported damage per community with roll-ups (as ``disaster assess``).
     ---
     get:
       summary: Modelled versus reported damage per community, by township, county and city
-      parameters:
-        - name: event
-          in: query
-          schema: {type: string}
-          description: "event id or code: compare with its reports only"
-        - name: only_affected
-          in: query
-          schema: {type: boolean}
-          description: "list only communities with modelled impact or a report"
       responses:
         200:
           description: >-
@@ -55,21 +39,19 @@ def assessment():  # type: ignore[no-untyped-def]
             "loss_share_of_gdp"}, "silent": [codes], "far_from_model": [codes]}
         404: {description: unknown event}
     """
-    a = gather.assessment(session(), _event_id())
-    return jsonify(assessment_document(a, only_affected=_flag("only_affected")))
+    q = query(AssessmentQuery)
+    a = gather.assessment(session(), get_event(session(), q.event).id if q.event else None)
+    return jsonify(assessment_document(a, only_affected=q.only_affected in ("1", "true",
+                                                                           "yes")))
 
 
 @bp.get("/risk")
+@api_doc(query=RiskQuery, response=dict[str, Any])
 def risk():  # type: ignore[no-untyped-def]
     """Pre-event risk index per community, ranked, with every component.
     ---
     get:
       summary: Community risk index (hazard × exposure × vulnerability ÷ coping capacity)
-      parameters:
-        - name: limit
-          in: query
-          schema: {type: integer, minimum: 1}
-          description: "only the N highest-risk communities"
       responses:
         200:
           description: >-
@@ -78,11 +60,11 @@ def risk():  # type: ignore[no-untyped-def]
             "by_county", "weights", "formula"}
         422: {description: bad limit}
     """
-    limit = query_limit(None)
-    return jsonify(risk_document(gather.risk(session()), limit))
+    return jsonify(risk_document(gather.risk(session()), query(RiskQuery).limit))
 
 
 @bp.get("/risk.geojson")
+@api_doc(response=FeatureCollection)
 def risk_geojson():  # type: ignore[no-untyped-def]
     """Risk index as GeoJSON points (community representative points) for the map console.
     ---
@@ -110,6 +92,7 @@ def risk_geojson():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/assessment/parameters")
+@api_doc(response=dict[str, Any])
 def parameters():  # type: ignore[no-untyped-def]
     """Effective risk weights and impact curves (defaults with administrator overrides).
     ---
@@ -123,15 +106,12 @@ def parameters():  # type: ignore[no-untyped-def]
 
 
 @bp.put("/assessment/parameters/<name>")
+@api_doc(body=dict[str, Any], response=dict[str, Any])
 def put_parameters(name: str):  # type: ignore[no-untyped-def]
     """Override keys of one parameter set (administrators).
     ---
     put:
       summary: Change risk weights or impact curves (only the keys given)
-      requestBody:
-        content:
-          application/json:
-            schema: {type: object}
       responses:
         200: {description: the effective parameter set}
         403: {description: not an administrator}
@@ -146,6 +126,7 @@ def put_parameters(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.delete("/assessment/parameters/<name>")
+@api_doc(response=dict[str, Any])
 def delete_parameters(name: str):  # type: ignore[no-untyped-def]
     """Reset one parameter set to its defaults (administrators).
     ---
@@ -165,6 +146,7 @@ def delete_parameters(name: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/assessment/indicators")
+@api_doc(response=dict[str, Any])
 def indicators():  # type: ignore[no-untyped-def]
     """Plan indicators: officer coverage, shelters by level, nursing beds, loss share of GDP.
     ---
@@ -180,6 +162,7 @@ def indicators():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/sitrep/<event>")
+@api_doc(response=dict[str, Any])
 def sitrep(event: str):  # type: ignore[no-untyped-def]
     """Situation report (灾情简报) data of one event.
     ---

@@ -48,18 +48,20 @@ def query_limit(default: int | None, maximum: int | None = None) -> int | None:
     raw = request.args.get("limit")
     if raw in (None, ""):
         return default
-    if not raw.isdigit() or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1 or (maximum is not None and int(raw) > maximum):
         bound = f"1 to {maximum}" if maximum is not None else "a positive integer"
         raise ValidationError(f"limit must be {bound}", fields={"limit": [f"expected {bound}"]})
     return int(raw)
 
 
-def json_body(schema: type[S] | None = None) -> Any:
+def json_body(schema: type[S] | None = None, *, optional: bool = False) -> Any:
     """The request's JSON object checked against ``schema`` (a :class:`gis.schema.Schema`).
 
     Without a schema, the plain dict. Anything but a JSON object, or a body that breaks the
-    schema, is a 422 naming each field.
+    schema, is a 422 naming each field; ``optional``: an empty body counts as ``{}``.
     """
+    if optional and not request.get_data(cache=True).strip():
+        return {} if schema is None else validate(schema, {})  # type: ignore[type-var]
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # JSON nested beyond the parser's depth
@@ -77,15 +79,19 @@ def query(schema: type[S]) -> S:
 
 
 def api_doc(*, body: type | None = None, response: Any = None, query: type | None = None,
-            status: int = 200, responses: dict[int, str] | None = None) -> Callable[[F], F]:
+            status: int = 200, responses: dict[int, Any] | None = None,
+            body_required: bool = True) -> Callable[[F], F]:
     """Declare a view's request ``body`` schema, ``query`` schema and success ``response``
     schema (a pydantic model, or a type such as ``list[Model]``) for the OpenAPI document.
 
     ``status`` is the success status; ``responses`` adds other documented statuses
-    (status → description), e.g. ``{404: "no such depot", 409: "beyond stock"}``.
+    (status → description, or → ``(description, schema)`` for another success), e.g.
+    ``{404: "no such depot", 409: "beyond stock"}``. ``body_required=False``: the body may
+    be left out (then read it with ``json_body(Model, optional=True)``).
     """
     def mark(view: F) -> F:
         view._api_doc = {"body": body, "response": response, "query": query,  # type: ignore[attr-defined]
-                         "status": status, "responses": dict(responses or {})}
+                         "status": status, "responses": dict(responses or {}),
+                         "body_required": body_required}
         return view
     return mark

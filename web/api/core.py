@@ -15,12 +15,19 @@ from sqlalchemy import func, select
 from disaster.areas import Area, AreaLevel
 from disaster.communities import Community
 from disaster.hazards import HazardZone
+from disaster.schemas import (
+    AreasQuery,
+    CommunitiesQuery,
+    FeatureCollection,
+    HazardZonesQuery,
+    SheltersQuery,
+)
 from disaster.warnings.state import community_max_levels
 from gis.errors import ValidationError
 from shelters.models import Shelter
 from stockpile.models import Depot, Item, StockLevel
 from web.api import geojson
-from web.api.common import api_blueprint, session
+from web.api.common import api_blueprint, api_doc, query, session
 
 bp = api_blueprint("core")
 
@@ -33,21 +40,17 @@ def _enum(value):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/areas")
+@api_doc(query=AreasQuery, response=FeatureCollection)
 def areas():  # type: ignore[no-untyped-def]
     """Administrative areas as GeoJSON (the console's offline basemap).
     ---
     get:
       summary: City, county or township outlines
-      parameters:
-        - {name: level, in: query, schema: {type: string, enum: [city, county, township]}}
-        - {name: bbox, in: query, schema: {type: string}, description: "west,south,east,north"}
-        - {name: zoom, in: query, schema: {type: integer, minimum: 0, maximum: 20}}
-        - {name: simplify, in: query, schema: {type: number}, description: tolerance in degrees}
       responses:
         200: {description: "GeoJSON FeatureCollection; properties code, name, level, parent_code, population"}
         422: {description: "bad level, bbox, zoom or simplify"}
     """
-    level = request.args.get("level")
+    level = query(AreasQuery).level
     stmt = select(Area.id, Area.code, Area.name, Area.level, Area.parent_code, Area.population)
     if level:
         try:
@@ -67,17 +70,12 @@ def areas():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/communities")
+@api_doc(query=CommunitiesQuery, response=FeatureCollection)
 def communities():  # type: ignore[no-untyped-def]
     """Communities (villages and residential communities) with their current warning level.
     ---
     get:
       summary: Communities as GeoJSON, coloured on the console by warning level
-      parameters:
-        - {name: bbox, in: query, schema: {type: string}, description: "west,south,east,north"}
-        - {name: county, in: query, schema: {type: string, pattern: "^[0-9]{6}$"}}
-        - {name: township, in: query, schema: {type: string, pattern: "^[0-9]{9}$"}}
-        - {name: zoom, in: query, schema: {type: integer, minimum: 0, maximum: 20}}
-        - {name: simplify, in: query, schema: {type: number}, description: tolerance in degrees}
       responses:
         200:
           description: >-
@@ -87,12 +85,13 @@ def communities():  # type: ignore[no-untyped-def]
     """
     stmt = select(Community.id, Community.code, Community.name, Community.township_code,
                   Community.county_code, Community.population, Community.households)
-    county = request.args.get("county")
+    q = query(CommunitiesQuery)
+    county = q.county
     if county:
         if not _COUNTY.match(county):
             raise ValidationError("county must be a 6-digit code", fields={"county": ["6 digits"]})
         stmt = stmt.where(Community.county_code == county)
-    township = request.args.get("township")
+    township = q.township
     if township:
         if not _TOWNSHIP.match(township):
             raise ValidationError("township must be a 9-digit code",
@@ -118,23 +117,19 @@ def communities():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/hazard-zones")
+@api_doc(query=HazardZonesQuery, response=FeatureCollection)
 def hazard_zones():  # type: ignore[no-untyped-def]
     """Hazard zones (flood-prone lowland, waterlogging, landslide…).
     ---
     get:
       summary: Hazard zones as GeoJSON
-      parameters:
-        - {name: kind, in: query, schema: {type: string}}
-        - {name: bbox, in: query, schema: {type: string}, description: "west,south,east,north"}
-        - {name: zoom, in: query, schema: {type: integer, minimum: 0, maximum: 20}}
-        - {name: simplify, in: query, schema: {type: number}, description: tolerance in degrees}
       responses:
         200: {description: "GeoJSON FeatureCollection; properties code, name, kind, level"}
         422: {description: "bad bbox, zoom or simplify"}
     """
     stmt = select(HazardZone.id, HazardZone.code, HazardZone.name, HazardZone.kind,
                   HazardZone.level, HazardZone.source)
-    kind = request.args.get("kind")
+    kind = query(HazardZonesQuery).kind
     bbox = geojson.parse_bbox(request.args.get("bbox"))
     tolerance = geojson.tolerance_from_request()
     db = session()
@@ -147,14 +142,12 @@ def hazard_zones():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/shelters")
+@api_doc(query=SheltersQuery, response=FeatureCollection)
 def shelters():  # type: ignore[no-untyped-def]
     """Emergency shelters with capacity and current occupancy.
     ---
     get:
       summary: Shelters as GeoJSON points
-      parameters:
-        - {name: county, in: query, schema: {type: string, pattern: "^[0-9]{6}$"}}
-        - {name: status, in: query, schema: {type: string, enum: [standby, open, full, closed]}}
       responses:
         200:
           description: >-
@@ -163,10 +156,11 @@ def shelters():  # type: ignore[no-untyped-def]
             community_code, address, facilities
     """
     stmt = select(Shelter).order_by(Shelter.code)
-    county = request.args.get("county")
+    q = query(SheltersQuery)
+    county = q.county
     if county:
         stmt = stmt.where(Shelter.county_code == county)
-    status = request.args.get("status")
+    status = q.status
     rows = []
     for s in session().scalars(stmt):
         if status and _enum(s.status) != status:
@@ -188,6 +182,7 @@ def _number(value: Decimal) -> int | float:
 
 
 @bp.get("/depots")
+@api_doc(response=FeatureCollection)
 def depots():  # type: ignore[no-untyped-def]
     """Relief depots with a summary of stock on hand per item.
     ---

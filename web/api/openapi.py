@@ -11,11 +11,11 @@ import re
 from typing import Any
 
 from apispec import APISpec
-from apispec.yaml_utils import load_operations_from_docstring
+from apispec.yaml_utils import load_operations_from_docstring, load_yaml_from_docstring
 from flask import Flask, current_app, jsonify
 from pydantic import TypeAdapter
 
-from web.api.common import api_blueprint
+from web.api.common import api_blueprint, api_doc
 
 bp = api_blueprint("openapi")
 
@@ -51,33 +51,53 @@ def _summary(doc: str | None) -> str:
 _REF = "#/components/schemas/{model}"
 
 
-def _openapi30(node: Any) -> Any:
-    """pydantic's JSON Schema in OpenAPI 3.0's dialect: ``anyOf: [X, {type: null}]`` as ``X``
-    with ``nullable: true`` (3.0 has no null type), numeric exclusive bounds as flags."""
-    if isinstance(node, list):
-        return [_openapi30(n) for n in node]
-    if not isinstance(node, dict):
-        return node
-    node = {k: _openapi30(v) for k, v in node.items()}
-    for key, bound in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
-        if isinstance(node.get(key), int | float) and not isinstance(node[key], bool):
-            node[bound], node[key] = node[key], True  # 3.0: a flag on the bound
-    options = node.get("anyOf")
-    if isinstance(options, list) and {"type": "null"} in options:
-        rest = [o for o in options if o != {"type": "null"}]
-        node.pop("anyOf")
-        if len(rest) == 1 and "$ref" not in rest[0]:
-            node.update(rest[0])
-        else:
-            node["anyOf"] = rest
-        node["nullable"] = True
-    return node
+def openapi30(schema: Any) -> Any:
+    """pydantic's JSON Schema (2020-12) in the OpenAPI 3.0 dialect.
+
+    ``anyOf [X, null]`` becomes ``X`` with ``nullable``, ``const`` an ``enum`` of one,
+    numeric ``exclusiveMinimum``/``exclusiveMaximum`` the 3.0 boolean form, ``prefixItems``
+    (tuples) plain ``items``.
+    """
+    if isinstance(schema, list):
+        return [openapi30(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: openapi30(v) for k, v in schema.items()}
+    for key in ("anyOf", "oneOf"):
+        options = out.get(key)
+        null = {"nullable": True}  # {"type": "null"} once converted below
+        if isinstance(options, list) and null in options:
+            rest = [o for o in options if o != null]
+            del out[key]
+            if len(rest) == 1 and "$ref" not in rest[0]:
+                out = {**rest[0], **out, "nullable": True}
+            elif len(rest) == 1:
+                out = {**out, "allOf": rest, "nullable": True}
+            else:
+                out = {**out, key: rest, "nullable": True}
+    if out.get("type") == "null":
+        out.pop("type")
+        out["nullable"] = True
+    if "const" in out:
+        out["enum"] = [out.pop("const")]
+    for bound, plain in (("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")):
+        if isinstance(out.get(bound), int | float) and not isinstance(out.get(bound), bool):
+            out[plain] = out.pop(bound)
+            out[bound] = True
+    if "prefixItems" in out:
+        items = out.pop("prefixItems")
+        out.setdefault("items", {"anyOf": items} if len({str(i) for i in items}) > 1
+                       else items[0])
+    if "$ref" in out and len(out) > 1:
+        ref = out.pop("$ref")
+        out["allOf"] = [{"$ref": ref}]
+    return out
 
 
 def _json_schema(kind: Any, schemas: dict[str, Any], mode: str) -> dict[str, Any]:
     """The JSON schema of a pydantic model or type; its definitions go to ``schemas``."""
-    out = _openapi30(TypeAdapter(kind).json_schema(ref_template=_REF,  # type: ignore[arg-type]
-                                                   mode=mode))
+    out = TypeAdapter(kind).json_schema(ref_template=_REF, mode=mode)  # type: ignore[arg-type]
+    out = openapi30(out)
     for name, definition in out.pop("$defs", {}).items():
         schemas.setdefault(name, definition)
     title = out.get("title")
@@ -90,11 +110,17 @@ def _json_schema(kind: Any, schemas: dict[str, Any], mode: str) -> dict[str, Any
 def _apply_doc(op: dict[str, Any], doc: dict[str, Any], schemas: dict[str, Any]) -> None:
     """Request body, query parameters and responses declared with ``web.api.common.api_doc``."""
     if doc.get("body") is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": _json_schema(doc["body"], schemas, "validation")}}}
+        # Other content types declared in the docstring (multipart uploads) stay.
+        other = dict((op.get("requestBody") or {}).get("content") or {})
+        other.pop("application/json", None)
+        op["requestBody"] = {"required": doc.get("body_required", True), "content": {
+            "application/json": {"schema": _json_schema(doc["body"], schemas, "validation")},
+            **other}}
     if doc.get("query") is not None:
-        q = _openapi30(TypeAdapter(doc["query"]).json_schema(ref_template=_REF,
-                                                             mode="validation"))
+        q = openapi30(TypeAdapter(doc["query"]).json_schema(ref_template=_REF,
+                                                            mode="validation"))
+        for name, definition in q.pop("$defs", {}).items():
+            schemas.setdefault(name, definition)
         required = set(q.get("required", []))
         params = list(op.get("parameters") or [])
         for name, prop in (q.get("properties") or {}).items():
@@ -102,7 +128,8 @@ def _apply_doc(op: dict[str, Any], doc: dict[str, Any], schemas: dict[str, Any])
             params.append({"name": name, "in": "query", "required": name in required,
                            "schema": prop})
         op["parameters"] = params
-    responses = op.setdefault("responses", {})
+    responses = op["responses"] = {str(k): dict(v) for k, v in
+                                   (op.get("responses") or {}).items()}
     ok = str(doc.get("status") or 200)
     entry = responses.setdefault(ok, {"description": "OK"})
     if doc.get("response") is not None:
@@ -111,7 +138,12 @@ def _apply_doc(op: dict[str, Any], doc: dict[str, Any], schemas: dict[str, Any])
     if doc.get("body") is not None or doc.get("query") is not None:
         responses.setdefault("422", {"description": "invalid input, each field named"})
     for status, text in (doc.get("responses") or {}).items():
-        responses.setdefault(str(status), {"description": text})
+        if isinstance(text, tuple):  # (description, schema) of another success status
+            text, kind = text
+            responses[str(status)] = {"description": text, "content": {"application/json": {
+                "schema": _json_schema(kind, schemas, "serialization")}}}
+        else:
+            responses.setdefault(str(status), {"description": text})
 
 
 def build_spec(app: Flask) -> dict[str, Any]:
@@ -129,6 +161,8 @@ def build_spec(app: Flask) -> dict[str, Any]:
                                  "properties": {
                                      "code": {"type": "string"}, "message": {"type": "string"},
                                      "fields": {"type": "object", "additionalProperties": {
+                                         "type": "array", "items": {"type": "string"}}},
+                                     "field_codes": {"type": "object", "additionalProperties": {
                                          "type": "array", "items": {"type": "string"}}}}}}})
     paths: dict[str, dict[str, Any]] = {}
     schemas: dict[str, Any] = {}
@@ -137,6 +171,10 @@ def build_spec(app: Flask) -> dict[str, Any]:
             continue
         view = app.view_functions[rule.endpoint]
         documented = load_operations_from_docstring(view.__doc__ or "") or {}
+        if not documented:
+            # YAML written without the method key describes the view's every method.
+            plain = load_yaml_from_docstring(view.__doc__ or "") or {}
+            documented = {m.lower(): plain for m in rule.methods or ()} if plain else {}
         path = paths.setdefault(_openapi_path(rule.rule), {})
         for method in sorted(m.lower() for m in rule.methods or ()):
             if method not in _METHODS or method in path:
@@ -158,6 +196,17 @@ def build_spec(app: Flask) -> dict[str, Any]:
                 responses["200"] = {"description": "OK"}
             for status, text in (("401", "not signed in"), ("403", "role or scope refused")):
                 responses.setdefault(status, {"description": text})
+            # Every path parameter may name nothing (or an id beyond int64); any input may
+            # break a rule or carry a NUL byte (web.hardening): say so for every operation.
+            if "requestBody" in op or any(p.get("in") in ("path", "query")
+                                          for p in params if isinstance(p, dict)):
+                responses.setdefault("404", {"description": "no such id or code (the "
+                                                            "parameter is named)"})
+            if params or "requestBody" in op:
+                responses.setdefault("422", {"description": "invalid input, each field named"})
+            if "requestBody" in op:
+                responses.setdefault("400", {"description": "malformed request or CSRF"})
+                responses.setdefault("413", {"description": "request body too large"})
             for status, response in responses.items():
                 if status[0] in "45" and "content" not in response:
                     response["content"] = {"application/json": {"schema": _ERROR}}
@@ -173,6 +222,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
 
 
 @bp.get("/openapi.json")
+@api_doc(response=dict[str, Any])
 def openapi():  # type: ignore[no-untyped-def]
     """The OpenAPI 3 description of this API.
     ---

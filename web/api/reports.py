@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Response, jsonify, request
 from sqlalchemy import select
@@ -11,8 +12,15 @@ from disaster import events as events_svc
 from disaster import officers as officers_svc
 from disaster.access import Role, require_role
 from disaster.communities import Community
-from disaster.events import EventClose, EventCreate, EventOut
 from disaster.reports import deadlines, rollup
+from disaster.reports.schemas import (
+    EventQuery,
+    ReportIn,
+    ReportOut,
+    ReportQuery,
+    RollupQuery,
+    ThresholdIn,
+)
 from disaster.reports.services import (
     get_photo,
     list_reports,
@@ -20,9 +28,22 @@ from disaster.reports.services import (
     report_dict,
     submit_report,
 )
+from disaster.schemas import (
+    ApprovalOut,
+    EventClose,
+    EventIn,
+    EventOut,
+    EventsQuery,
+    FeatureCollection,
+    HandoverIn,
+    HandoverOut,
+    LayerQuery,
+    ProposalIn,
+    ProposalOut,
+)
 from gis.errors import ValidationError
 from web.api import geojson
-from web.api.common import actor, api_blueprint, api_doc, json_body, query_limit, session
+from web.api.common import actor, api_blueprint, api_doc, json_body, query, session
 
 bp = api_blueprint("reports")
 
@@ -53,6 +74,9 @@ def _report_input() -> tuple[dict, list[bytes]]:
 
 
 @bp.post("/reports")
+@api_doc(body=ReportIn, response=ReportOut, status=201,
+         responses={200: ("replay: the report first filed with this key", ReportOut),
+                    409: "duplicate 初报, no 初报 yet, or reporting closed by the 核报"})
 def file_report():  # type: ignore[no-untyped-def]
     """File a 初报, 续报 or 核报 for a community.
     ---
@@ -62,33 +86,6 @@ def file_report():  # type: ignore[no-untyped-def]
         - {name: Idempotency-Key, in: header, schema: {type: string, maxLength: 120}}
       requestBody:
         content:
-          application/json:
-            schema:
-              type: object
-              required: [community, kind, hazard, occurred_at]
-              properties:
-                community: {type: string}
-                kind: {type: string, enum: [initial, update, final]}
-                hazard: {type: string}
-                event: {type: string, description: event id or code (default the open one)}
-                occurred_at: {type: string, format: date-time}
-                affected_people: {type: integer, minimum: 0}
-                dead: {type: integer, minimum: 0}
-                missing: {type: integer, minimum: 0}
-                evacuated: {type: integer, minimum: 0}
-                needing_aid: {type: integer, minimum: 0}
-                collapsed_households: {type: integer, minimum: 0}
-                collapsed_rooms: {type: integer, minimum: 0}
-                severely_damaged_households: {type: integer, minimum: 0}
-                severely_damaged_rooms: {type: integer, minimum: 0}
-                generally_damaged_households: {type: integer, minimum: 0}
-                generally_damaged_rooms: {type: integer, minimum: 0}
-                crop_affected_ha: {type: number, minimum: 0}
-                crop_damaged_ha: {type: number, minimum: 0}
-                crop_lost_ha: {type: number, minimum: 0}
-                direct_loss_10k_yuan: {type: number, minimum: 0}
-                notes: {type: string}
-                location: {type: object, description: GeoJSON Point}
           multipart/form-data:
             schema:
               type: object
@@ -97,7 +94,6 @@ def file_report():  # type: ignore[no-untyped-def]
                 photos: {type: array, items: {type: string, format: binary}}
       responses:
         201: {description: the report filed}
-        200: {description: "replay: the report first filed with this key"}
         403: {description: community outside your scope}
         409: {description: "duplicate 初报, no 初报 yet, or reporting closed by the 核报"}
         413: {description: upload too large}
@@ -118,25 +114,19 @@ def file_report():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/reports")
+@api_doc(query=ReportQuery, response=list[ReportOut])
 def reports():  # type: ignore[no-untyped-def]
     """Reports you may read, newest first.
     ---
     get:
       summary: List reports (officers see their own communities only)
-      parameters:
-        - {name: community, in: query, schema: {type: string}}
-        - {name: event, in: query, schema: {type: string}, description: event id or code}
-        - {name: latest, in: query, schema: {type: boolean}, description: latest per community}
-        - {name: limit, in: query, schema: {type: integer, maximum: 5000}}
       responses:
         200: {description: list of reports with the CONTRACT.md fields}
         403: {description: community outside your scope}
     """
-    limit = query_limit(500)  # list_reports caps it at 5,000
-    return jsonify(list_reports(session(), actor(), community=request.args.get("community"),
-                                event=request.args.get("event"),
-                                latest_only=request.args.get("latest") in ("1", "true"),
-                                limit=limit))
+    q = query(ReportQuery)
+    return jsonify(list_reports(session(), actor(), community=q.community, event=q.event,
+                                latest_only=q.latest in ("1", "true"), limit=q.limit or 500))
 
 
 @bp.get("/reports/photos/<int:photo_id>")
@@ -148,7 +138,11 @@ def photo(photo_id: int):  # type: ignore[no-untyped-def]
       parameters:
         - {name: photo_id, in: path, required: true, schema: {type: integer}}
       responses:
-        200: {description: JPEG or PNG}
+        200:
+          description: JPEG or PNG
+          content:
+            image/jpeg: {schema: {type: string, format: binary}}
+            image/png: {schema: {type: string, format: binary}}
         404: {description: "no such photo, or not yours to see"}
     """
     row = get_photo(session(), actor(), photo_id)
@@ -157,38 +151,36 @@ def photo(photo_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/reports/rollup")
+@api_doc(query=RollupQuery, response=dict[str, Any])
 def report_rollup():  # type: ignore[no-untyped-def]
     """Totals by township, county and city from each community's latest report.
     ---
     get:
       summary: Roll-up and suggested response level
-      parameters:
-        - {name: event, in: query, schema: {type: string}}
-        - {name: profile, in: query, schema: {type: string, enum: [city, national]}}
       responses:
         200: {description: "{event, townships, counties, totals, response}"}
     """
-    return jsonify(rollup.rollup(session(), request.args.get("event"),
-                                 request.args.get("profile", "city")))
+    q = query(RollupQuery)
+    return jsonify(rollup.rollup(session(), q.event, q.profile))
 
 
 @bp.get("/reports/export.csv")
+@api_doc(query=EventQuery)
 def report_csv():  # type: ignore[no-untyped-def]
     """The standard indicators by township as CSV.
     ---
     get:
       summary: CSV of the standard indicators by township
-      parameters:
-        - {name: event, in: query, schema: {type: string}}
       responses:
-        200: {description: text/csv}
+        200: {description: CSV, content: {text/csv: {schema: {type: string}}}}
     """
-    text = rollup.export_csv(session(), request.args.get("event"))
+    text = rollup.export_csv(session(), query(EventQuery).event)
     return Response("\ufeff" + text, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=reports_by_township.csv"})
 
 
 @bp.get("/reports/overdue")
+@api_doc(response=list[dict[str, Any]])
 def overdue():  # type: ignore[no-untyped-def]
     """Communities whose 初报 or daily 续报 is overdue.
     ---
@@ -204,6 +196,7 @@ def overdue():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/reports/thresholds")
+@api_doc(response=dict[str, Any])
 def get_thresholds():  # type: ignore[no-untyped-def]
     """Response-level thresholds.
     ---
@@ -217,35 +210,27 @@ def get_thresholds():  # type: ignore[no-untyped-def]
 
 
 @bp.put("/reports/thresholds")
+@api_doc(body=ThresholdIn, response=dict[str, Any])
 def put_threshold():  # type: ignore[no-untyped-def]
     """Change one response-level threshold (administrators).
     ---
     put:
       summary: Set a threshold
-      requestBody:
-        content:
-          application/json:
-            schema:
-              type: object
-              required: [profile, level, indicator, value]
-              properties:
-                profile: {type: string, enum: [city, national]}
-                level: {type: string, enum: [I, II, III, IV]}
-                indicator: {type: string}
-                value: {type: number}
       responses:
         200: {description: the profile after the change}
         403: {description: not an administrator}
         422: {description: invalid value or order}
     """
-    body = json_body()
+    # The role first: a body is judged only for who may send it.
+    require_role(actor(), Role.ADMIN, action="changing response thresholds")
+    body = json_body(ThresholdIn)
     db = session()
-    rollup.set_threshold(db, actor(), str(body.get("profile", "")), str(body.get("level", "")),
-                         str(body.get("indicator", "")), body.get("value"))
-    return jsonify(rollup.thresholds(db, str(body["profile"])))
+    rollup.set_threshold(db, actor(), body.profile, body.level, body.indicator, body.value)
+    return jsonify(rollup.thresholds(db, body.profile))
 
 
 @bp.get("/officers/coverage")
+@api_doc(response=dict[str, Any])
 def coverage():  # type: ignore[no-untyped-def]
     """Primary and backup officer of every community.
     ---
@@ -261,18 +246,17 @@ def coverage():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/officers/uncovered")
+@api_doc(query=LayerQuery, response=FeatureCollection)
 def uncovered():  # type: ignore[no-untyped-def]
     """Outlines of communities without a primary officer (console layer).
     ---
     get:
       summary: Uncovered communities as GeoJSON
-      parameters:
-        - {name: zoom, in: query, schema: {type: integer}}
-        - {name: bbox, in: query, schema: {type: string}, description: "west,south,east,north"}
       responses:
         200: {description: "GeoJSON FeatureCollection; properties code, name, township_code, without_backup"}
         422: {description: "bad bbox or zoom"}
     """
+    query(LayerQuery)
     bbox = geojson.parse_bbox(request.args.get("bbox"))
     tolerance = geojson.tolerance_from_request()
     db = session()
@@ -292,6 +276,7 @@ def uncovered():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/officers/proposals")
+@api_doc(response=list[ProposalOut])
 def proposals():  # type: ignore[no-untyped-def]
     """Assignment proposals, newest first.
     ---
@@ -307,30 +292,26 @@ def proposals():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/officers/proposals")
+@api_doc(body=ProposalIn, response=ProposalOut, status=201, body_required=False)
 def propose():  # type: ignore[no-untyped-def]
     """Propose officers for uncovered communities (assignment problem).
     ---
     post:
       summary: Create a proposal
-      requestBody:
-        content:
-          application/json:
-            schema: {type: object, properties: {max_load: {type: integer, minimum: 1}}}
       responses:
         201: {description: the proposal}
         403: {description: not an administrator or duty officer}
     """
-    body = request.get_json(silent=True) or {}
-    try:
-        max_load = int(body.get("max_load", officers_svc.DEFAULT_MAX_LOAD))
-    except (TypeError, ValueError):
-        raise ValidationError("max_load must be a whole number",
-                              fields={"max_load": ["a whole number"]}) from None
+    require_role(actor(), Role.ADMIN, Role.DUTY_OFFICER, action="proposing officer assignments")
+    body = json_body(ProposalIn, optional=True)
+    max_load = body.max_load if "max_load" in body.model_fields_set \
+        else officers_svc.DEFAULT_MAX_LOAD
     proposal = officers_svc.propose_assignments(session(), actor(), max_load=max_load)
     return jsonify(officers_svc.proposal_dict(proposal)), 201
 
 
 @bp.post("/officers/proposals/<int:proposal_id>/approve")
+@api_doc(response=ApprovalOut)
 def approve(proposal_id: int):  # type: ignore[no-untyped-def]
     """Approve a proposal (administrators).
     ---
@@ -347,66 +328,54 @@ def approve(proposal_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.post("/officers/handover")
+@api_doc(body=HandoverIn, response=HandoverOut)
 def handover():  # type: ignore[no-untyped-def]
     """Hand an officer's communities over to another officer (administrators).
     ---
     post:
       summary: Handover without a gap
-      requestBody:
-        content:
-          application/json:
-            schema:
-              type: object
-              required: [from, to]
-              properties:
-                from: {type: string}
-                to: {type: string}
-                communities: {type: array, items: {type: string}}
-                deactivate: {type: boolean}
       responses:
         200: {description: "{from, to, moved}"}
         409: {description: would leave a community without a backup}
     """
-    body = json_body()
-    return jsonify(officers_svc.handover(session(), actor(), str(body.get("from", "")),
-                                         str(body.get("to", "")), body.get("communities"),
-                                         bool(body.get("deactivate", False))))
+    require_role(actor(), Role.ADMIN, action="handing over communities")
+    body = json_body(HandoverIn)
+    return jsonify(officers_svc.handover(session(), actor(), body.from_, body.to,
+                                         body.communities, body.deactivate))
 
 
 @bp.get("/events")
+@api_doc(query=EventsQuery, response=list[EventOut])
 def list_events():  # type: ignore[no-untyped-def]
     """Disaster events, newest first.
     ---
     get:
       summary: List events
-      parameters:
-        - {name: status, in: query, schema: {type: string, enum: [open, closed]}}
       responses:
         200: {description: list of events}
     """
-    status = request.args.get("status") or None
-    if status not in (None, "open", "closed"):
-        raise ValidationError("status must be open or closed", fields={"status": ["open|closed"]})
+    status = query(EventsQuery).status or None
     return jsonify([events_svc.event_dict(e) for e in events_svc.list_events(session(), status)])
 
 
 @bp.post("/events")
-@api_doc(body=EventCreate, response=EventOut, status=201,
+@api_doc(body=EventIn, response=EventOut, status=201,
          responses={403: "not a duty officer or administrator", 409: "code already used"})
 def create_event():  # type: ignore[no-untyped-def]
     """Open a disaster event (duty officers): hazard, optional name, start and area codes."""
-    body = json_body(EventCreate)
+    require_role(actor(), Role.ADMIN, Role.DUTY_OFFICER, action="creating events")
+    body = json_body(EventIn)
     event = events_svc.create_event(session(), actor(), hazard=body.hazard,
                                     started_at=body.started_at, name=body.name,
-                                    area_codes=body.area_codes)
+                                    area_codes=body.area_codes or [])
     return jsonify(events_svc.event_dict(event)), 201
 
 
 @bp.post("/events/<event_id>/close")
-@api_doc(body=EventClose, response=EventOut,
+@api_doc(body=EventClose, response=EventOut, body_required=False,
          responses={404: "no such event", 409: "already closed"})
 def close_event(event_id: str):  # type: ignore[no-untyped-def]
     """Close an event (duty officers); its held peak impact stops counting. Body optional."""
-    body = json_body(EventClose) if request.get_data() else EventClose()
+    body = json_body(EventClose, optional=True)
     return jsonify(events_svc.event_dict(events_svc.close_event(session(), actor(), event_id,
                                                                 body.ended_at)))

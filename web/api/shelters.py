@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from geoalchemy2.shape import to_shape
@@ -13,9 +13,9 @@ from sqlalchemy import select
 from disaster.access import Role, require_role
 from disaster.communities import Community
 from shelters import evacuation, safety, services
-from shelters.errors import ShelterValidationError
 from shelters.models import EvacuationPlan, Shelter
-from web.api.common import actor, api_blueprint, json_body, query_limit, session
+from shelters.schemas import EvacuationPlanIn, LimitQuery, SafetyRulesIn, ShelterPatchIn
+from web.api.common import actor, api_blueprint, api_doc, json_body, query, session
 
 bp = api_blueprint("shelters")
 
@@ -38,6 +38,7 @@ def reason_text(reason: dict[str, Any]) -> str:
 
 
 @bp.patch("/shelters/<code>")
+@api_doc(body=ShelterPatchIn, response=dict[str, Any])
 def patch_shelter(code: str):  # type: ignore[no-untyped-def]
     """Change a shelter's status, occupancy or capacity.
 
@@ -48,24 +49,6 @@ def patch_shelter(code: str):  # type: ignore[no-untyped-def]
       is true and a `reason` is given; such changes are flagged and audited.
     parameters:
       - {in: path, name: code, required: true, schema: {type: string}}
-    requestBody:
-      required: true
-      content:
-        application/json:
-          schema:
-            type: object
-            properties:
-              status: {type: string, enum: [standby, open, full, closed]}
-              arrivals: {type: integer, minimum: 1}
-              departures: {type: integer, minimum: 1}
-              occupancy: {type: integer, minimum: 0, description: head count}
-              capacity: {type: integer, minimum: 0}
-              area_m2: {type: number}
-              area_per_person_m2: {type: number, default: 1.5}
-              capacity_day: {type: integer}
-              capacity_night: {type: integer}
-              override: {type: boolean}
-              reason: {type: string}
     responses:
       200: {description: the shelter after the change}
       403: {description: role may not change shelters}
@@ -73,13 +56,15 @@ def patch_shelter(code: str):  # type: ignore[no-untyped-def]
       409: {description: state forbids the change (e.g. arrivals at a closed shelter)}
       422: {description: invalid input; fields name the offending ones}
     """
-    body = json_body()
+    services.require_writer(actor(), "change shelters")
+    body = json_body(ShelterPatchIn).model_dump(exclude_unset=True)
     s = session()
     shelter = services.apply_patch(s, actor(), code, body)
     return jsonify(services.snapshot(shelter))
 
 
 @bp.get("/shelters/<code>/history")
+@api_doc(response=list[dict[str, Any]])
 def shelter_history(code: str):  # type: ignore[no-untyped-def]
     """Occupancy history of a shelter.
 
@@ -95,6 +80,7 @@ def shelter_history(code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/shelters/safety")
+@api_doc(response=dict[str, Any])
 def shelter_safety():  # type: ignore[no-untyped-def]
     """Every shelter with its fill and its safety under the current warnings.
 
@@ -127,6 +113,7 @@ def shelter_safety():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/shelters/safety-rules")
+@api_doc(response=dict[str, Any])
 def get_safety_rules():  # type: ignore[no-untyped-def]
     """Safety rules, evacuation rates and the unassigned penalty in force.
 
@@ -142,20 +129,12 @@ def get_safety_rules():  # type: ignore[no-untyped-def]
 
 
 @bp.put("/shelters/safety-rules")
+@api_doc(body=SafetyRulesIn, response=dict[str, Any])
 def put_safety_rules():  # type: ignore[no-untyped-def]
     """Replace safety rules and/or evacuation rates (administrators).
 
     ---
     summary: Change the safety rules, evacuation rates or unassigned penalty
-    requestBody:
-      content:
-        application/json:
-          schema:
-            type: object
-            properties:
-              rules: {type: array, items: {type: object}}
-              rates: {type: object}
-              unassigned_penalty_km: {type: number}
     responses:
       200: {description: the settings now in force}
       403: {description: administrators only}
@@ -164,12 +143,8 @@ def put_safety_rules():  # type: ignore[no-untyped-def]
     # Checked before the body so that an empty or invalid body from a non-administrator is
     # refused for who sent it, not accepted as a no-op or answered with field errors.
     require_role(actor(), Role.ADMIN, action="changing shelter safety rules")
-    body = json_body()
+    body = json_body(SafetyRulesIn).model_dump(exclude_unset=True)
     s = session()
-    unknown = sorted(set(body) - {"rules", "rates", "unassigned_penalty_km"})
-    if unknown:
-        raise ShelterValidationError("unknown fields",
-                                     fields={k: ["unknown field"] for k in unknown})
     if "rules" in body:
         safety.set_rules(s, actor(), body["rules"])
     if "rates" in body:
@@ -180,6 +155,7 @@ def put_safety_rules():  # type: ignore[no-untyped-def]
 
 
 @bp.post("/evacuation/plans")
+@api_doc(body=EvacuationPlanIn, response=dict[str, Any], status=201, body_required=False)
 def create_plan():  # type: ignore[no-untyped-def]
     """Compute and store an evacuation plan for the current warnings.
 
@@ -187,14 +163,6 @@ def create_plan():  # type: ignore[no-untyped-def]
     summary: Optimal assignment of people at risk to safe shelters (as the CLI)
     description: >
       Duty officers (and administrators). The body is optional.
-    requestBody:
-      content:
-        application/json:
-          schema:
-            type: object
-            properties:
-              unassigned_penalty_km: {type: number}
-              period: {type: string, enum: [day, night]}
     responses:
       201:
         description: >
@@ -204,30 +172,25 @@ def create_plan():  # type: ignore[no-untyped-def]
       403: {description: role may not plan}
       422: {description: invalid parameter}
     """
-    body = json_body() if request.get_data() else {}
-    unknown = sorted(set(body) - {"unassigned_penalty_km", "period"})
-    if unknown:
-        raise ShelterValidationError("unknown fields",
-                                     fields={k: ["unknown field"] for k in unknown})
-    plan = evacuation.plan_evacuation(session(), actor(),
-                                      penalty_km=body.get("unassigned_penalty_km"),
-                                      period=body.get("period"))
+    require_role(actor(), *evacuation.PLANNERS, action="planning evacuations")
+    body = json_body(EvacuationPlanIn, optional=True)
+    plan = evacuation.plan_evacuation(session(), actor(), penalty_km=body.unassigned_penalty_km,
+                                      period=body.period)
     return jsonify(plan), 201
 
 
 @bp.get("/evacuation/plans")
+@api_doc(query=LimitQuery, response=list[dict[str, Any]])
 def list_plans():  # type: ignore[no-untyped-def]
     """Recent evacuation plans, newest first.
 
     ---
     summary: List stored plans (summary only)
-    parameters:
-      - {in: query, name: limit, schema: {type: integer, default: 20}}
     responses:
       200: {description: "[{id, created_at, actor, people, assigned, unassigned, objective}]"}
     """
     rows = session().scalars(select(EvacuationPlan).order_by(EvacuationPlan.id.desc())
-                             .limit(query_limit(20, 500)))
+                             .limit(query(LimitQuery).limit or 20))
     return jsonify([{"id": p.id, "created_at": p.created_at.isoformat(), "actor": p.actor_name,
                      "distance_mode": p.distance_mode, "people": p.people,
                      "assigned": p.assigned, "unassigned": p.unassigned,
@@ -235,6 +198,7 @@ def list_plans():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/evacuation/plans/<int:plan_id>")
+@api_doc(response=dict[str, Any])
 def get_plan(plan_id: int):  # type: ignore[no-untyped-def]
     """A stored evacuation plan, exactly as it was returned when computed.
 
@@ -250,6 +214,7 @@ def get_plan(plan_id: int):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/evacuation/plans/<int:plan_id>/communities/<code>")
+@api_doc(response=dict[str, Any])
 def community_plan(plan_id: int, code: str):  # type: ignore[no-untyped-def]
     """Where one community's people go.
 
@@ -270,6 +235,7 @@ def community_plan(plan_id: int, code: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/evacuation/plans/<int:plan_id>/flows")
+@api_doc(response=dict[str, Any])
 def plan_flows(plan_id: int):  # type: ignore[no-untyped-def]
     """The plan's flows as lines from each community to its shelters.
 

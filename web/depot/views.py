@@ -18,9 +18,9 @@ from gis.errors import AppError
 from stockpile import jobs, ledger, orders, tracking
 from stockpile.models import Depot, Item
 from stockpile.orders_models import DispatchOrder, OrderStatus
-from web.api.stock import MOVEMENT_KINDS, record_movement
+from stockpile.record_schemas import MOVEMENT_KINDS
 from web.db import get_session
-from web.errors import translate
+from web.errors import translate, translate_fields
 from web.extensions import current_actor
 
 bp = Blueprint("depot", __name__, url_prefix="/depot", template_folder="templates",
@@ -95,12 +95,12 @@ def movement(code: str):  # type: ignore[no-untyped-def]
     body = {k: v for k, v in form.items() if v != ""}
     s = get_session()
     try:
-        record_movement(s, current_actor(), code, body)
+        ledger.book(s, current_actor(), code, body)
     except AppError as exc:
         s.rollback()
-        flash(exc.message, "error")
-        return _page(code, errors=exc.fields or {"form": [exc.message]}, form=form,
-                     status=exc.status)
+        flash(translate(exc.message), "error")
+        return _page(code, errors=translate_fields(exc.fields) or {"form": [translate(exc.message)]},
+                     form=form, status=exc.status)
     flash(_("Movement recorded."), "success")
     return redirect(url_for("depot.show", code=code))
 

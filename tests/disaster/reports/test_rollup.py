@@ -86,3 +86,34 @@ def test_latest_reports_of_several_events_add_up_and_count_each_community_once(s
     assert totals["affected_people"] == 14 and totals["communities_reported"] == 1
     only_first = rollup(session, event=first.id)["totals"]
     assert only_first["affected_people"] == 10
+
+
+def test_rolled_up_sums_beyond_32_bits_do_not_overflow(session, region):
+    from sqlalchemy import update
+
+    from disaster.reports.models import INDICATORS, Report
+    from disaster.reports.schemas import MAX_LOSS_10K_YUAN, MAX_PEOPLE
+
+    file(session, region.duty, region.communities[0], affected_people=1)
+    first = session.scalars(select_reports()).one()
+    session.execute(update(Report).values(affected_people=MAX_PEOPLE, dead=MAX_PEOPLE,
+                                          direct_loss_10k_yuan=MAX_LOSS_10K_YUAN))
+    session.refresh(first)
+    # 300 latest reports at the bound: 3 × 10⁹ people, beyond a 32-bit integer.
+    for _ in range(299):
+        session.add(Report(event_id=first.event_id, community_code=first.community_code,
+                           kind=first.kind, hazard=first.hazard, occurred_at=first.occurred_at,
+                           submitted_at=first.submitted_at, is_latest=True,
+                           **{name: getattr(first, name) for name in INDICATORS}))
+    session.flush()
+    totals = rollup(session, first.event_id)["totals"]
+    assert totals["affected_people"] == 300 * MAX_PEOPLE
+    assert totals["direct_loss_10k_yuan"] == pytest.approx(300 * MAX_LOSS_10K_YUAN)
+
+
+def select_reports():  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from disaster.reports.models import Report
+
+    return select(Report)
