@@ -30,7 +30,14 @@ import pydantic
 import shapely
 from geoalchemy2 import WKBElement
 from geoalchemy2.shape import to_shape
-from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+    model_validator,
+)
 from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import insert, select
@@ -124,9 +131,13 @@ def number(minimum: float = 0.0, maximum: float | None = None) -> Any:
 
 def quantity(minimum: int | None = 0, maximum: int = 99_999_999_999) -> Any:
     """A finite decimal quantity within ``minimum..maximum`` (stock: Numeric(14, 3))."""
-    # Integer bounds keep the JSON Schema numeric (Decimal bounds would be strings).
+    # Decimal's own JSON Schema is "number or string" with pydantic's bound keywords; the
+    # document says what a client sends: a number within the bounds.
+    shown: dict[str, Any] = {"type": "number", "maximum": maximum}
+    if minimum is not None:
+        shown["minimum"] = minimum
     return Annotated[Decimal, BeforeValidator(_number_text),
-                     Field(ge=minimum, le=maximum, allow_inf_nan=False)]
+                     Field(ge=minimum, le=maximum, allow_inf_nan=False), WithJsonSchema(shown)]
 
 
 def _date(value: Any) -> Any:

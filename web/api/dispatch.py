@@ -6,6 +6,8 @@ CONTRACT.md's plan and order endpoints stay in :mod:`web.api.stock`; these sit b
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import jsonify
 from sqlalchemy import func, select
 
@@ -78,6 +80,7 @@ def plan_review(plan_id: str):  # type: ignore[no-untyped-def]
 
 
 @bp.get("/dispatch/flows")
+@api_doc(response=dict[str, Any])
 def active_flows():  # type: ignore[no-untyped-def]
     """Orders in progress (draft to shipped) summed per depot and township (GeoJSON lines)."""
     s = session()
