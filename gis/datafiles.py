@@ -1,13 +1,13 @@
 """Where the project's data files (sample inputs, item catalogue) are found.
 
 In a checkout they are the repository's ``data/``; an installed wheel carries the same files
-as the package ``disaster_data`` (found through :mod:`importlib.resources`);
+as the package ``disaster_data`` (found through the import system);
 ``DISASTER_DATA_DIR`` overrides both.
 """
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
 from pathlib import Path
 
 from gis.settings import environment
@@ -16,12 +16,12 @@ CHECKOUT = Path(__file__).resolve().parents[1] / "data"
 
 
 def _installed() -> Path | None:
-    try:
-        root = importlib.resources.files("disaster_data")
-    except ModuleNotFoundError:
+    """The folder of the installed package ``disaster_data`` (a namespace package: data only)."""
+    spec = importlib.util.find_spec("disaster_data")
+    if spec is None or not spec.submodule_search_locations:
         return None
-    # A wheel installs real files, so the traversable is a filesystem path.
-    return Path(str(root))
+    # A wheel installs real files, so the package's location is a filesystem folder.
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def data_dir() -> Path:

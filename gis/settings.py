@@ -52,6 +52,9 @@ class Environment(BaseSettings):
     # ``memcached://…`` shared by several workers) and the per-client limit.
     ratelimit_storage_uri: str = "memory://"
     login_rate_limit: str = "30 per minute;300 per hour"
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (the
+    # client address is what sign-in throttling counts by).
+    trusted_proxies: int = Field(0, ge=0)
     # Seconds a client is told to wait while the database is unreachable (503).
     retry_after_seconds: int = Field(10, gt=0)
     # Not ours but SpatiaLite's conventional variable: where mod_spatialite lives.

@@ -30,6 +30,7 @@ class Settings:
     ratelimit_storage_uri: str = "memory://"
     login_rate_limit: str = "30 per minute;300 per hour"
     retry_after_seconds: int = 10
+    trusted_proxies: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -69,6 +70,7 @@ def load_settings(database_url: str | None = None, **overrides: Any) -> Settings
         ratelimit_storage_uri=env.ratelimit_storage_uri,
         login_rate_limit=env.login_rate_limit,
         retry_after_seconds=env.retry_after_seconds,
+        trusted_proxies=env.trusted_proxies,
     )
     for key, value in overrides.items():
         setattr(settings, key, value)

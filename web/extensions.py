@@ -176,6 +176,11 @@ def init_app(app: Flask) -> None:
     from web.auth import throttle
 
     throttle.init_app(app)
+    proxies = getattr(app.config.get("DISASTER_SETTINGS"), "trusted_proxies", 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     @login_manager.user_loader
     def _load(user_id: str) -> LoginUser | None:

@@ -38,6 +38,23 @@ HOME_LINKS = [
     ("warnings.thresholds", _l("Warning thresholds"), _l("CMA warning criteria per hazard")),
     ("auth.password", _l("Change password"), _l("Your own password")),
 ]
+# Audit actions as people read them; others are shown as recorded.
+ACTION_LABELS = {
+    "auth.login": _l("Signed in"), "auth.login_failed": _l("Failed sign-in"),
+    "auth.logout": _l("Signed out"), "user.create": _l("Created user"),
+    "user.update": _l("Changed user"), "user.deactivate": _l("Deactivated user"),
+    "user.activate": _l("Activated user"), "user.password_change": _l("Changed password"),
+    "token.issue": _l("Issued API token"), "token.revoke": _l("Revoked API tokens"),
+}
+
+
+@bp.app_template_filter("audit_action")
+def audit_action(action: str) -> str:
+    """The audit action in the reader's language (unknown ones as recorded)."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
 # Destructive actions: endpoint → (question, button label).
 CONFIRM = {
     "deactivate": (_l("Deactivate %(name)s? They can no longer sign in, and their sessions "
