@@ -408,3 +408,23 @@ def test_audit_keeps_failed_sign_ins_of_unknown_users(app):
         actions = list(session.scalars(select(AuditEntry.action)
                                        .where(AuditEntry.entity_id == "who_is_this")))
     assert actions == ["auth.login_failed"]
+
+
+def test_admin_changes_a_users_scope_only_to_codes_that_exist(app):
+    add_user(app, "movable", "info_officer", ["341302001"])
+    client = sign_in(app.test_client(), "admin")
+    page = client.get("/admin/users/movable/edit").get_data(as_text=True)
+    assert 'value="341302001"' in page
+    form = {"username": "movable", "role": "info_officer", "csrf_token": csrf_from(page)}
+    refused = client.post("/admin/users/movable/edit", data=form | {"scopes": "341302999"})
+    assert refused.status_code == 422
+    assert "341302999 不是已有的村（社区）、乡镇或县区代码" in refused.get_data(as_text=True)
+    assert client.post("/admin/users/movable/edit",
+                       data=form | {"scopes": "341322"}).status_code == 302
+    with _sessions(app) as session:
+        assert [s.code for s in accounts.get_user(session, "movable").scopes] == ["341322"]
+    # Emptying the field of a duty officer removes the codes instead of keeping them.
+    assert client.post("/admin/users/movable/edit", data=form | {
+        "role": "duty_officer", "scopes": ""}).status_code == 302
+    with _sessions(app) as session:
+        assert accounts.get_user(session, "movable").scopes == []
