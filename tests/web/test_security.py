@@ -130,6 +130,7 @@ def test_configured_tiles_are_allowed_as_images_only():
     csp = content_security_policy("https://t{s}.tianditu.gov.cn/vec_w/wmts?tk=KEY")
     assert "img-src 'self' data: blob: https://*.tianditu.gov.cn" in csp
     assert "script-src 'self' 'unsafe-inline';" in csp
+    assert "unsafe-eval" not in csp  # only apps under test allow it, for Playwright
 
 
 # --- sign-in throttling ----------------------------------------------------------------------

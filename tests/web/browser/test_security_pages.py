@@ -28,6 +28,9 @@ document.addEventListener('securitypolicyviolation', function (e) {
 @pytest.fixture(scope="module")
 def server(backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Dataset]]:
     app, data = make_app(backend.new_url(), Path(tmp_path_factory.mktemp("home")))
+    # Not TESTING: the policy under test is the production one (without the test harness's
+    # 'unsafe-eval').
+    app.config["TESTING"] = False
     with ServerThread(app) as running:
         yield running.url, data
     app.extensions["disaster_runtime"].engine.dispose()
@@ -99,7 +102,8 @@ def test_console_works_under_the_csp(server, browser, screenshot):
         sign_in(page, base, "duty")
         page.wait_for_url(base + "/")
         response = page.goto(base + "/")
-        assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+        policy = response.headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in policy and "unsafe-eval" not in policy
         page.wait_for_selector(COMMUNITY_PATHS)
         assert page.locator(COMMUNITY_PATHS).count() == len(data.community_codes)
         page.locator(".leaflet-control-zoom-in").click()
