@@ -429,3 +429,9 @@ def test_admin_changes_a_users_scope_only_to_codes_that_exist(app):
         "role": "duty_officer", "scopes": ""}).status_code == 302
     with _sessions(app) as session:
         assert accounts.get_user(session, "movable").scopes == []
+
+
+def test_a_nul_byte_in_the_sign_in_form_is_a_form_error_not_a_server_error(app):
+    response = post_login(app.test_client(), "duty\x00", PASSWORD)
+    assert response.status_code == 200
+    assert "请输入用户名和密码" in response.get_data(as_text=True)
