@@ -192,7 +192,8 @@ def init_app(app: Flask) -> None:
         if user is None or not user.active:
             return None
         # Signed out, or the password changed since this session signed in: it has ended.
-        if session.get(SESSION_VERSION_KEY) != user.session_version:
+        # (A session from before versions existed counts as version 0, the column's start.)
+        if session.get(SESSION_VERSION_KEY, 0) != user.session_version:
             return None
         return LoginUser(user)
 
