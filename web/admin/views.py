@@ -174,9 +174,10 @@ def edit_user(username: str):  # type: ignore[no-untyped-def]
 
 
 def _confirm(action: str, username: str):  # type: ignore[no-untyped-def]
-    accounts.get_user(get_session(), username)  # 404 for an unknown user
+    user = accounts.get_user(get_session(), username)  # 404 for an unknown user
+    name = f"{user.display_name}（{username}）" if user.display_name else username
     question, button = CONFIRM[action]
-    return render_template("admin/confirm.html", question=str(question) % {"name": username},
+    return render_template("admin/confirm.html", question=str(question) % {"name": name},
                            button=str(button), action=url_for(f"admin.{action}", username=username))
 
 
