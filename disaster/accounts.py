@@ -1,8 +1,14 @@
-"""User accounts, scopes, password hashing, lock-out and API tokens."""
+"""User accounts, scopes, password hashing, sessions and API tokens.
+
+Sign-in throttling (by client and by account) lives in the web layer (``web.auth.throttle``);
+here a password check costs the same whether or not the username exists, so neither the
+answer nor its timing tells an attacker which accounts there are.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 import secrets
@@ -17,25 +23,29 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     bindparam,
+    column,
     select,
+    table,
 )
 from sqlalchemy.orm import Mapped, Session, joinedload, mapped_column, relationship
 
 from disaster import audit
 from disaster.access import Actor, Role, require_role
+from disaster.areas import Area, AreaLevel
+from disaster.communities import Community
 from disaster.errors import (
-    AccountLocked,
     AuthenticationFailed,
     DisasterConflict,
     DisasterNotFound,
     DisasterValidationError,
 )
 from gis.db import Base
+from gis.messages import msg
 from gis.types import UTCDateTime, intpk, utcnow, value_enum
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = dt.timedelta(minutes=15)
 _hasher = PasswordHasher()  # argon2id, a deliberately slow, memory-hard hash
+# Depots belong to stockpile, which disaster must not import: the code column suffices.
+_DEPOTS = table("depots", column("code"), column("name"))
 _USERNAME = re.compile(r"^[A-Za-z0-9_.@-]{3,80}$")
 # Loose on purpose: the mail server and the SMS gateway are the judges; this catches typos.
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -56,6 +66,9 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Raised at a password change and at sign-out: sessions signed in under an older
+    # version end (web.extensions compares it with the version kept in the session).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     language: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     scopes: Mapped[list[UserScope]] = relationship(
@@ -97,12 +110,39 @@ def check_password_policy(password: str) -> None:
     """At least 10 characters with letters and digits (a bureau's usual minimum)."""
     problems = []
     if len(password) < 10:
-        problems.append("at least 10 characters")
+        problems.append(msg("needs at least 10 characters"))
     if not re.search(r"[A-Za-z]", password) or not re.search(r"\d", password):
-        problems.append("letters and digits")
+        problems.append(msg("needs letters and digits"))
     if problems:
-        raise DisasterValidationError("password too weak: needs " + " and ".join(problems),
-                                      fields={"password": ["needs " + " and ".join(problems)]})
+        raise DisasterValidationError(msg("The password is too weak."),
+                                      fields={"password": problems}, code="weak_password")
+
+
+def check_scopes(session: Session, role: Role, codes: Iterable[str]) -> list[str]:
+    """Problems with ``codes`` as the scope of ``role`` (empty when they are fine).
+
+    Information officers take existing community, township or county codes; depot managers
+    existing depot codes; administrators and duty officers act everywhere and take none.
+    """
+    codes = sorted(set(codes))
+    if not codes:
+        return []
+    if role in (Role.ADMIN, Role.DUTY_OFFICER):
+        return [msg("this role acts everywhere and takes no scope codes")]
+    if role == Role.DEPOT_MANAGER:
+        known = set(session.scalars(select(_DEPOTS.c.code).where(_DEPOTS.c.code.in_(codes))))
+        return [msg("%(code)s is not a depot code", code=c) for c in codes if c not in known]
+    known = set(session.scalars(select(Area.code).where(
+        Area.code.in_(codes), Area.level.in_((AreaLevel.COUNTY, AreaLevel.TOWNSHIP)))))
+    known |= set(session.scalars(select(Community.code).where(Community.code.in_(codes))))
+    return [msg("%(code)s is not a community, township or county code", code=c)
+            for c in codes if c not in known]
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the username is unknown, so that answer takes as long as a wrong password."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -112,7 +152,7 @@ def hash_password(password: str) -> str:
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise DisasterNotFound(f"no user {username!r}")
+        raise DisasterNotFound(msg("There is no user %(username)s.", username=username))
     return user
 
 
@@ -122,14 +162,32 @@ def snapshot(user: User) -> dict:
             "phone": user.phone}
 
 
+def scope_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Code → name for scope codes: counties, townships, communities (with township), depots."""
+    codes = set(codes)
+    if not codes:
+        return {}
+    names = dict(session.execute(select(Area.code, Area.name).where(Area.code.in_(codes))).all())
+    townships = dict(session.execute(select(Area.code, Area.name)).all()) if codes - names.keys() else {}
+    for code, name, township in session.execute(
+            select(Community.code, Community.name, Community.township_code)
+            .where(Community.code.in_(codes))):
+        names[code] = f"{name}（{townships.get(township, township)}）"
+    names.update(session.execute(select(_DEPOTS.c.code, _DEPOTS.c.name)
+                                 .where(_DEPOTS.c.code.in_(codes))).all())
+    return names
+
+
 def add_user(session: Session, actor: Actor, username: str, role: Role | str,
              password: str | None = None, scopes: Iterable[str] = (),
              display_name: str | None = None, email: str | None = None,
-             phone: str | None = None, update: bool = False) -> User:
+             phone: str | None = None, update: bool = False,
+             replace_scopes: bool = False) -> User:
     """Create (or with ``update``, change) a user; administrators only.
 
-    ``email`` and ``phone`` are optional; notifications to the user (stock warnings…) go
-    there by e-mail and SMS besides the in-app inbox.
+    On an update, no ``scopes`` keeps the user's codes unless ``replace_scopes`` (then the
+    given codes, even none, replace them). ``email`` and ``phone`` are optional;
+    notifications to the user (stock warnings…) go there by e-mail and SMS besides the inbox.
 
     Raises
     ------
@@ -141,26 +199,37 @@ def add_user(session: Session, actor: Actor, username: str, role: Role | str,
     require_role(actor, Role.ADMIN, action="user management")
     fields: dict[str, list[str]] = {}
     if not _USERNAME.match(username or ""):
-        fields["username"] = ["3–80 letters, digits or _.@-"]
+        fields["username"] = [msg("3–80 letters, digits or _.@-")]
     try:
         role = Role(role)
     except ValueError:
-        fields["role"] = [f"unknown role {role!r}; one of {', '.join(r.value for r in Role)}"]
+        fields["role"] = [msg("unknown role %(role)s; one of %(roles)s", role=role,
+                              roles=", ".join(r.value for r in Role))]
     email = (email or "").strip() or None
     phone = (phone or "").strip() or None
     if email is not None and (len(email) > 200 or not _EMAIL.match(email)):
-        fields["email"] = ["not an e-mail address"]
+        fields["email"] = [msg("not an e-mail address")]
     if phone is not None and not _PHONE.match(phone):
-        fields["phone"] = ["digits, optionally with a leading + and spaces or dashes"]
+        fields["phone"] = [msg("digits, optionally with a leading + and spaces or dashes")]
+    wanted = {c.strip() for c in scopes if c and c.strip()}
+    user = session.scalar(select(User).where(User.username == username))
+    if "role" not in fields:
+        # On an update without scopes the user keeps the current ones: check those.
+        keeping = not wanted and not replace_scopes and user is not None and update
+        keep = {s.code for s in user.scopes} if keeping else wanted
+        problems = check_scopes(session, role, keep)
+        if problems:
+            fields["scopes"] = problems
     if fields:
-        raise DisasterValidationError("invalid user", fields=fields)
+        raise DisasterValidationError(msg("Some of the user's details are not valid."),
+                                      fields=fields)
     if password is not None:
         check_password_policy(password)
-    user = session.scalar(select(User).where(User.username == username))
     before = None
     if user is not None:
         if not update:
-            raise DisasterConflict(f"user {username!r} exists")
+            raise DisasterConflict(msg("user %(username)s exists", username=username),
+                                   fields={"username": [msg("is taken")]})
         before = snapshot(user)
     else:
         user = User(username=username, role=role)
@@ -170,9 +239,10 @@ def add_user(session: Session, actor: Actor, username: str, role: Role | str,
     user.email = email or user.email
     user.phone = phone or user.phone
     if password is not None:
+        if before is not None and user.password_hash:
+            _password_changed(session, user)
         user.password_hash = hash_password(password)
-    wanted = set(scopes)
-    if wanted or before is None:
+    if wanted or before is None or replace_scopes:
         user.scopes = [s for s in user.scopes if s.code in wanted]
         have = {s.code for s in user.scopes}
         user.scopes.extend(UserScope(code=c) for c in sorted(wanted - have))
@@ -184,36 +254,81 @@ def add_user(session: Session, actor: Actor, username: str, role: Role | str,
 
 def authenticate(session: Session, username: str, password: str,
                  now: dt.datetime | None = None) -> User:
-    """Check a password, counting failures and locking the account after too many.
+    """Check a password; every attempt is audited.
 
-    Every attempt is audited. Raises :class:`AuthenticationFailed` or :class:`AccountLocked`.
+    No account is ever locked (that would let anyone lock anyone out): the web layer slows
+    repeated failures down instead. An unknown, inactive or password-less account costs one
+    argon2 verification like any other, so timing does not reveal which usernames exist.
+    Raises :class:`AuthenticationFailed`.
     """
     now = now or utcnow()
     user = session.scalar(select(User).where(User.username == username))
-    anon = Actor(None, username or "?", Role.INFO_OFFICER, source="login")
-    if user is None or not user.active or not user.password_hash:
-        audit.record(session, anon, "auth.login_failed", "user", username)
-        raise AuthenticationFailed("wrong username or password")
-    actor = user.actor("login")
-    if user.locked_until and user.locked_until > now:
-        audit.record(session, actor, "auth.login_locked", "user", username)
-        raise AccountLocked("account locked after repeated failures; try again later")
+    usable = user is not None and user.active and bool(user.password_hash)
     try:
-        _hasher.verify(user.password_hash, password)
+        _hasher.verify(user.password_hash if usable else _dummy_hash(), password)
+        ok = usable
     except (VerificationError, InvalidHashError):
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        audit.record(session, actor, "auth.login_failed", "user", username)
-        raise AuthenticationFailed("wrong username or password") from None
+        ok = False
+    if not ok:
+        if user is not None:
+            user.failed_logins = (user.failed_logins or 0) + 1
+        who = user.actor("login") if user is not None else Actor(
+            None, (username or "?")[:80], Role.INFO_OFFICER, source="login")
+        audit.record(session, who, "auth.login_failed", "user", (username or "")[:80])
+        raise AuthenticationFailed(msg("Wrong username or password."))
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
-    audit.record(session, actor, "auth.login", "user", username)
+    audit.record(session, user.actor("login"), "auth.login", "user", username)
     return user
+
+
+def _password_changed(session: Session, user: User) -> None:
+    """End every session and API token of ``user`` (their password changed)."""
+    user.session_version = (user.session_version or 0) + 1
+    now = utcnow()
+    for token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                        ApiToken.revoked_at.is_(None))):
+        token.revoked_at = now
+
+
+def change_password(session: Session, actor: Actor, username: str, new_password: str,
+                    current_password: str | None = None) -> User:
+    """Set a new password: the owner gives the current one, an administrator need not.
+
+    Every session of the user (on any device) and every API token end with the old password.
+    """
+    user = get_user(session, username)
+    own = actor.user_id == user.id
+    if not own:
+        require_role(actor, Role.ADMIN, action="changing another user's password")
+    if own and current_password is not None:
+        try:
+            _hasher.verify(user.password_hash or _dummy_hash(), current_password)
+        except (VerificationError, InvalidHashError):
+            raise DisasterValidationError(
+                msg("The current password is wrong."),
+                fields={"current_password": [msg("is wrong")]}) from None
+    elif own:
+        raise DisasterValidationError(msg("Enter your current password."),
+                                      fields={"current_password": [msg("is required")]})
+    check_password_policy(new_password)
+    _password_changed(session, user)
+    user.password_hash = hash_password(new_password)
+    session.flush()
+    audit.record(session, actor, "user.password_change", "user", username)
+    return user
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """End every browser session of the user (sign-out: a copied cookie dies with it)."""
+    user = session.get(User, user_id)
+    if user is not None:
+        user.session_version = (user.session_version or 0) + 1
+        audit.record(session, user.actor("web"), "auth.logout", "user", user.username)
+        session.flush()
 
 
 def issue_token(session: Session, actor: Actor, username: str) -> str:
@@ -250,8 +365,8 @@ def set_active(session: Session, actor: Actor, username: str, active: bool) -> U
     require_role(actor, Role.ADMIN, action="user management")
     user = get_user(session, username)
     if not active and actor.user_id == user.id:
-        raise DisasterValidationError("you cannot deactivate your own account",
-                                      fields={"username": ["is your own account"]})
+        raise DisasterValidationError(msg("You cannot deactivate your own account."),
+                                      fields={"username": [msg("is your own account")]})
     before = snapshot(user)
     user.active = active
     if active:

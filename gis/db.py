@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from gis.errors import SpatialiteMissing
+from gis.settings import environment
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -64,7 +65,7 @@ def _sqlite_module() -> Any:
 def _load_spatialite(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.enable_load_extension(True)
     last: Exception | None = None
-    candidates = [os.environ.get("SPATIALITE_LIBRARY_PATH"), "mod_spatialite",
+    candidates = [environment().spatialite_library_path, "mod_spatialite",
                   "/usr/lib/x86_64-linux-gnu/mod_spatialite.so",
                   "/usr/lib/aarch64-linux-gnu/mod_spatialite.so"]
     for path in filter(None, candidates):
@@ -107,10 +108,38 @@ def _preload_geo_libraries() -> None:
             continue
 
 
+def private_dir(path: str | os.PathLike[str]) -> Path:
+    """Create the folder ``path`` readable by its owner only (0700); an existing one is kept.
+
+    The instance folder holds the database, the secret key and uploads: no other local
+    account has any business reading them.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        folder.chmod(0o700)  # mkdir's mode is filtered by the umask
+    return folder
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create a missing SQLite database file as 0600 before SQLite creates it as 0644.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's permissions.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        private_dir(path.parent)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        path.chmod(0o600)
+
+
 def default_sqlite_url(home: str | os.PathLike[str]) -> str:
     """URL of the embedded database file ``disaster.sqlite`` in the instance folder."""
     path = Path(home).resolve() / "disaster.sqlite"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     return f"sqlite:///{path}"
 
 
@@ -125,6 +154,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         Passed to :func:`sqlalchemy.create_engine`.
     """
     if is_sqlite(url):
+        _private_sqlite_file(url)
         _preload_geo_libraries()
         module = _sqlite_module()
         engine = create_engine(

@@ -75,8 +75,9 @@ class VectorData:
 
 def max_import_bytes() -> int:
     """The size limit for imported files, from ``DISASTER_IMPORT_MAX_BYTES`` if set."""
-    raw = os.environ.get("DISASTER_IMPORT_MAX_BYTES")
-    return int(raw) if raw and raw.isdigit() else DEFAULT_MAX_BYTES
+    from gis.settings import environment
+
+    return environment().import_max_bytes or DEFAULT_MAX_BYTES
 
 
 def detect_encoding(data: bytes, source: str = "input") -> str:

@@ -1,4 +1,8 @@
-"""Settings from the environment, shared by the CLI, the web app and the scheduler."""
+"""Runtime configuration shared by the CLI, the web app and the scheduler.
+
+Every environment variable is read by one typed object, :class:`gis.settings.Environment`
+(pydantic-settings); :func:`load_settings` turns it into the :class:`Settings` of a process.
+"""
 
 from __future__ import annotations
 
@@ -8,18 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from gis.db import default_sqlite_url
+from gis.db import default_sqlite_url, private_dir
+from gis.settings import Environment, environment
 
 
 @dataclass
 class Settings:
-    """Runtime configuration.
-
-    Environment variables: ``DISASTER_HOME`` (instance folder, default ``./instance``),
-    ``DISASTER_DATABASE_URL`` (default: SpatiaLite ``disaster.sqlite`` in the instance folder),
-    ``DISASTER_SECRET_KEY`` (default: generated once and kept in the instance folder),
-    ``DISASTER_TILE_URL`` (optional base tiles, e.g. 天地图 with a key).
-    """
+    """The configuration of one process (see the README's configuration table)."""
 
     home: Path
     database_url: str
@@ -28,37 +27,50 @@ class Settings:
     tile_attribution: str | None = None
     secure_cookies: bool = False
     max_upload_bytes: int = 16 * 1024 * 1024
+    ratelimit_storage_uri: str = "memory://"
+    login_rate_limit: str = "30 per minute;300 per hour"
+    retry_after_seconds: int = 10
+    trusted_proxies: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def instance_home() -> Path:
-    return Path(os.environ.get("DISASTER_HOME", "instance")).resolve()
+def instance_home(env: Environment | None = None) -> Path:
+    """The instance folder (``DISASTER_HOME``, default ``./instance``)."""
+    return (env or environment()).home.resolve()
 
 
-def _secret_key(home: Path) -> str:
-    if os.environ.get("DISASTER_SECRET_KEY"):
-        return os.environ["DISASTER_SECRET_KEY"]
+def _secret_key(home: Path, env: Environment) -> str:
+    if env.secret_key:
+        return env.secret_key
     path = home / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    home.mkdir(parents=True, exist_ok=True)
+    private_dir(home)
     key = secrets.token_hex(32)
-    path.write_text(key)
-    path.chmod(0o600)
+    # Created 0600 from the start: the key signs every session cookie.
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
     return key
 
 
 def load_settings(database_url: str | None = None, **overrides: Any) -> Settings:
     """Read settings from the environment; explicit arguments win."""
-    home = instance_home()
-    url = database_url or os.environ.get("DISASTER_DATABASE_URL") or default_sqlite_url(home)
+    env = environment()
+    home = instance_home(env)
+    private_dir(home)
     settings = Settings(
         home=home,
-        database_url=url,
-        secret_key=_secret_key(home),
-        tile_url=os.environ.get("DISASTER_TILE_URL") or None,
-        tile_attribution=os.environ.get("DISASTER_TILE_ATTRIBUTION") or None,
-        secure_cookies=os.environ.get("DISASTER_SECURE_COOKIES", "0") == "1",
+        database_url=database_url or env.database_url or default_sqlite_url(home),
+        secret_key=_secret_key(home, env),
+        tile_url=env.tile_url,
+        tile_attribution=env.tile_attribution,
+        secure_cookies=env.secure_cookies,
+        max_upload_bytes=env.max_upload_bytes,
+        ratelimit_storage_uri=env.ratelimit_storage_uri,
+        login_rate_limit=env.login_rate_limit,
+        retry_after_seconds=env.retry_after_seconds,
+        trusted_proxies=env.trusted_proxies,
     )
     for key, value in overrides.items():
         setattr(settings, key, value)

@@ -13,6 +13,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from gis.errors import AppError
@@ -80,6 +81,22 @@ def init_app(app: Flask) -> None:
                                       exc.field_codes)), exc.status
         return _page(exc.status, translate(exc.message))
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_down(exc: DBAPIError):  # type: ignore[no-untyped-def]
+        if not database_unavailable(exc):
+            raise exc
+        log.warning("database unavailable for %s %s: %s", request.method, request.path, exc.orig)
+        retry = str(getattr(app.config.get("DISASTER_SETTINGS"), "retry_after_seconds", 10))
+        message = http_message(503)
+        if wants_json():
+            response = jsonify({"error": {"code": "unavailable", "message": message, "fields": {}}})
+        else:
+            response = app.make_response(_page(503, message))
+        response.status_code = 503
+        response.headers["Retry-After"] = retry
+        return response
+
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):  # type: ignore[no-untyped-def]
         message = gettext("The form has expired or did not come from this site; "
@@ -104,6 +121,23 @@ def init_app(app: Flask) -> None:
             if key.lower() != "content-type":
                 response.headers[key] = value
         return response, status
+
+
+# SQLite errors that mean the file cannot be used now (not a bug in a statement).
+_SQLITE_UNAVAILABLE = ("unable to open", "database is locked", "disk i/o error", "readonly",
+                       "not a database", "authorization denied", "no such file")
+
+
+def database_unavailable(exc: DBAPIError) -> bool:
+    """True for a failure to reach or use the database (answer 503), not a faulty statement."""
+    if isinstance(exc, InterfaceError) or exc.connection_invalidated:
+        return True
+    if exc.orig is not None and type(exc.orig).__module__.startswith("psycopg"):
+        # psycopg's OperationalError is the server being away, shutting down or refusing;
+        # faulty SQL raises ProgrammingError or a DataError instead.
+        return True
+    text = str(exc.orig).lower()
+    return any(part in text for part in _SQLITE_UNAVAILABLE)
 
 
 def _page(status: int, message: str):  # type: ignore[no-untyped-def]

@@ -1,10 +1,16 @@
-"""Flask extensions: Login, CSRF, Babel; the acting user of a request."""
+"""Flask extensions: Login, CSRF, Babel, security headers; the acting user of a request.
+
+A request is authenticated one way only: with ``Authorization: Bearer TOKEN`` it is a token
+request (the session cookie is not looked at, CSRF does not apply, a bad token is 401);
+without it, the session cookie decides and every write needs the CSRF token.
+"""
 
 from __future__ import annotations
 
 import gzip
+from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, request, session
+from flask import Flask, Response, abort, current_app, g, request, session
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, current_user
@@ -26,8 +32,10 @@ NAV_LINKS = [
     ("sitrep.index", _l("Situation reports"), None),
     ("sitrep.indicators", _l("Plan indicators"), None),
     ("sitrep.parameters", _l("Assessment parameters"), {"admin"}),
+    ("admin.index", _l("Administration"), {"admin"}),
     ("admin.users", _l("Users"), {"admin"}),
     ("admin.audit", _l("Audit log"), {"admin"}),
+    ("auth.password", _l("Change password"), None),
 ]
 # Responses worth compressing (GeoJSON layers shrink five- to tenfold).
 _COMPRESSIBLE = ("application/json", "application/geo+json", "text/html", "text/css",
@@ -57,8 +65,11 @@ def _select_locale() -> str:
     lang = request.args.get("lang") or session.get("lang")
     if lang in LANGUAGES:
         return lang
-    if current_user and current_user.is_authenticated and current_user.user.language in LANGUAGES:
-        return current_user.user.language
+    # Only a user already loaded: loading one here would query the database, which may be
+    # what failed (the 503 page still needs a language).
+    user = g.get("_login_user")
+    if user is not None and user.is_authenticated and user.user.language in LANGUAGES:
+        return user.user.language
     return "zh_CN"
 
 
@@ -95,6 +106,64 @@ def _gzip(response: Response) -> Response:
     return response
 
 
+# The session key holding the user's session version at sign-in (see accounts.User).
+SESSION_VERSION_KEY = "_sv"
+
+
+def bearer_token() -> str | None:
+    """The token of an ``Authorization: Bearer`` header ("" for a header without one)."""
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() != "bearer ":
+        return None
+    return header[7:].strip()
+
+
+def content_security_policy(tile_url: str | None = None, test_harness: bool = False) -> str:
+    """The CSP of every response: only this site's own scripts, styles, images and data.
+
+    ``'unsafe-inline'`` for scripts: folium writes the map as inline scripts, and several
+    pages bootstrap their data inline; every user text on them is escaped (Jinja, folium's
+    JSON, ``textContent`` in the console), and the policy still refuses scripts, frames,
+    forms and connections to any other site. Styles: Leaflet and folium set inline styles.
+    ``test_harness`` (apps under test) adds ``'unsafe-eval'``: Playwright's
+    ``wait_for_function`` evaluates its predicate with ``eval`` inside the page.
+    """
+    images = ["'self'", "data:", "blob:"]
+    if tile_url:
+        parts = urlsplit(tile_url)
+        # {s}/{z}… placeholders: t{s}.tianditu.gov.cn becomes *.tianditu.gov.cn.
+        host = ".".join("*" if "{" in label else label for label in parts.netloc.split("."))
+        if parts.scheme and host:
+            images.append(f"{parts.scheme}://{host}")
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self' 'unsafe-inline'" + (" 'unsafe-eval'" if test_harness else ""),
+        "style-src 'self' 'unsafe-inline'",
+        "img-src " + " ".join(images),
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ])
+
+
+def _security_headers(response: Response) -> Response:
+    settings = current_app.config.get("DISASTER_SETTINGS")
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", content_security_policy(
+        getattr(settings, "tile_url", None), test_harness=current_app.testing))
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+
 def init_app(app: Flask) -> None:
     from web.db import get_session
 
@@ -105,37 +174,63 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Shanghai")
     app.jinja_env.globals.update(current_locale=current_locale, nav_links=nav_links)
     app.after_request(_gzip)
+    app.after_request(_security_headers)
+    from web.auth import throttle
+
+    throttle.init_app(app)
+    proxies = getattr(app.config.get("DISASTER_SETTINGS"), "trusted_proxies", 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     @login_manager.user_loader
     def _load(user_id: str) -> LoginUser | None:
+        if bearer_token() is not None:
+            return None  # a token request: the session cookie is not used at all
         user = get_session().get(accounts.User, int(user_id))
-        return LoginUser(user) if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        # Signed out, or the password changed since this session signed in: it has ended.
+        # (A session from before versions existed counts as version 0, the column's start.)
+        if session.get(SESSION_VERSION_KEY, 0) != user.session_version:
+            return None
+        return LoginUser(user)
 
     @login_manager.request_loader
     def _from_token(req) -> LoginUser | None:  # type: ignore[no-untyped-def]
-        header = req.headers.get("Authorization", "")
-        if header.startswith("Bearer "):
-            user = accounts.user_for_token(get_session(), header[7:].strip())
+        token = bearer_token()
+        if token:
+            user = accounts.user_for_token(get_session(), token)
             if user is not None:
                 return LoginUser(user, via_token=True)
         return None
 
     @app.before_request
-    def _csrf_unless_bearer() -> None:
+    def _one_authentication():  # type: ignore[no-untyped-def]
         # Refuse an oversized body up front (413), whichever view would have read it.
         limit = app.config.get("MAX_CONTENT_LENGTH")
         if limit and (request.content_length or 0) > limit:
             abort(413)
-        # Bearer-token clients send no ambient cookie, so there is no CSRF to fear; every
-        # cookie-authenticated write must carry the token (form field or X-CSRFToken header).
+        if bearer_token() is not None:
+            # Token requests carry no ambient credential, so there is no CSRF to fear; a
+            # token that is not valid is refused outright, never replaced by the cookie.
+            if not current_user.is_authenticated:
+                from flask import jsonify
+
+                from web.errors import error_body, http_message
+
+                body = error_body(401, "unauthenticated", http_message(401))
+                return jsonify(body), 401, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            return None
+        # Every cookie-authenticated write must carry the CSRF token (form or X-CSRFToken).
         if request.method in ("GET", "HEAD", "OPTIONS", "TRACE"):
-            return
-        if request.headers.get("Authorization", "").startswith("Bearer "):
-            return
+            return None
         if request.path.startswith("/api/") and not current_user.is_authenticated:
-            return  # the API guard answers 401; no session means nothing to forge
+            return None  # the API guard answers 401; no session means nothing to forge
         if app.config.get("WTF_CSRF_ENABLED", True):
             csrf.protect()
+        return None
 
 
 def current_actor() -> Actor:

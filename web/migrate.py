@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.resources
 from pathlib import Path
 
 from alembic import command
@@ -10,7 +11,8 @@ from sqlalchemy.engine import Engine
 
 from gis.spatial import ensure_spatial_extension
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Found through the package, so an installed wheel finds its own copy (shipped as package data).
+MIGRATIONS = Path(str(importlib.resources.files("web") / "migrations"))
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import smtplib
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Protocol
+
+from gis.settings import environment
 
 
 class ChannelError(Exception):
@@ -137,22 +138,18 @@ def load(name: str, **kwargs: Any) -> Channel:
 
 def from_env(env: dict[str, str] | None = None) -> dict[str, Channel]:
     """The channels configured in the environment (the inbox always)."""
-    env = dict(os.environ if env is None else env)
+    settings = environment(env)
     out: dict[str, Channel] = {"inbox": load("inbox")}
-    if env.get("DISASTER_SMTP_HOST"):
-        out["email"] = load("email", host=env["DISASTER_SMTP_HOST"],
-                            port=int(env.get("DISASTER_SMTP_PORT", "25")),
-                            sender=env.get("DISASTER_SMTP_SENDER", "warnings@localhost"),
-                            user=env.get("DISASTER_SMTP_USER"),
-                            password=env.get("DISASTER_SMTP_PASSWORD"),
-                            starttls=env.get("DISASTER_SMTP_STARTTLS") == "1")
-    if env.get("DISASTER_SMS_URL"):
-        out["sms"] = load("sms", url=env["DISASTER_SMS_URL"], token=env.get("DISASTER_SMS_TOKEN"))
+    if settings.smtp_host:
+        out["email"] = load("email", host=settings.smtp_host, port=settings.smtp_port,
+                            sender=settings.smtp_sender, user=settings.smtp_user,
+                            password=settings.smtp_password, starttls=settings.smtp_starttls)
+    if settings.sms_url:
+        out["sms"] = load("sms", url=settings.sms_url, token=settings.sms_token)
     return out
 
 
 def link_base(env: dict[str, str] | None = None) -> str | None:
     """Public base URL for acknowledgement and inbox links (``DISASTER_PUBLIC_URL``)."""
-    env = os.environ if env is None else env
-    base = env.get("DISASTER_PUBLIC_URL")
+    base = environment(env).public_url
     return base.rstrip("/") if base else None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +29,7 @@ from disaster.warnings import rules as rules_mod
 from disaster.warnings.levels import HAZARD_NAMES_ZH, LEVEL_NAMES_ZH, Hazard, WarningLevel
 from disaster.warnings.models import Alert, AlertStatus, CommunityAck, MsgType
 from disaster.warnings.state import CommunityWarning
+from gis.settings import environment
 from gis.spatial import for_update
 from gis.types import utcnow
 
@@ -41,12 +41,13 @@ _RANK_LEVEL = {lv.rank: lv for lv in WarningLevel}
 
 def sender() -> str:
     """CAP ``sender`` of our messages (``DISASTER_CAP_SENDER``)."""
-    return os.environ.get("DISASTER_CAP_SENDER", "yjj.341300@warning.example.cn")
+    return environment().cap_sender
 
 
 def issuer_codes() -> tuple[str, str]:
     """GB/T 35965.1 issuing organisation (3 digits) and the following 3+2 digit codes."""
-    return (os.environ.get("DISASTER_CAP_ORG", "000"), os.environ.get("DISASTER_CAP_UNIT", "00000"))
+    env = environment()
+    return env.cap_org, env.cap_unit
 
 
 @dataclass

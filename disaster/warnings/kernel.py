@@ -23,10 +23,11 @@ only runs the arithmetic, in parallel over blocks of whole communities, without 
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 
 import numpy as np
+
+from gis.settings import environment
 
 try:  # optional: without numba the engine keeps its numpy path
     import numba
@@ -34,7 +35,7 @@ try:  # optional: without numba the engine keeps its numpy path
 except ImportError:  # pragma: no cover - the fallback test hides numba in a subprocess
     numba = None
 
-AVAILABLE = numba is not None and os.environ.get("DISASTER_NO_NUMBA", "") in ("", "0")
+AVAILABLE = numba is not None and not environment().no_numba
 
 
 @dataclass

@@ -23,6 +23,7 @@ from gis.errors import PermissionDenied
 from stockpile import jobs, ledger, notices
 from stockpile.notice_models import StockWarningNotice
 from tests.mailbox import smtp_server
+from tests.scopes import ensure_scopes
 from tests.stockpile.conftest import ADMIN, DUTY, MANAGER, seed_stock
 from web import scheduler
 from web.cli import main
@@ -38,6 +39,7 @@ def add_people(session: Session) -> dict[str, User]:
              "other": (Role.DEPOT_MANAGER, ["DPB"], "dpb@example.cn"),
              "admin": (Role.ADMIN, [], None),
              "officer": (Role.INFO_OFFICER, ["341302"], None)}
+    ensure_scopes(session, "DPA", "DPB", "341302")
     return {name: add_user(session, cli_actor(), name, role, scopes=scopes, email=email)
             for name, (role, scopes, email) in specs.items()}
 

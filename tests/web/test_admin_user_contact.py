@@ -25,7 +25,7 @@ def test_administrator_sets_email_and_phone_and_a_typo_is_named(app: Flask):
     form = {"username": "keeper", "role": "depot_manager", "password": "Longenough123",
             "scopes": "DP341300", "csrf_token": token}
     typo = client.post("/admin/users", data=form | {"email": "keeper.example.cn"})
-    assert typo.status_code == 422 and "not an e-mail address" in typo.get_data(as_text=True)
+    assert typo.status_code == 422 and "不是有效的电子邮件地址" in typo.get_data(as_text=True)
     made = client.post("/admin/users", data=form | {"email": "keeper@example.cn",
                                                     "phone": "138 0000 0003"})
     assert made.status_code == 302

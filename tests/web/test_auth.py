@@ -1,4 +1,4 @@
-"""Sign-in, CSRF, lock-out, API tokens, cookie flags, language switch and the audit trail."""
+"""Sign-in, CSRF, API tokens, cookie flags, language switch and the audit trail."""
 
 from __future__ import annotations
 
@@ -78,19 +78,6 @@ def test_wrong_password_is_refused_and_audited(app):
     assert "用户名或密码错误" in response.get_data(as_text=True)
     assert client.get("/").status_code == 302
     assert audit_actions(app, "signin_bad")[-1] == "auth.login_failed"
-
-
-def test_five_failures_lock_the_account_even_for_the_right_password(app):
-    add_user(app, "locky")
-    client = app.test_client()
-    for _ in range(accounts.MAX_FAILED_LOGINS):
-        post_login(client, "locky", "wrong-password-99")
-    response = post_login(client, "locky", PASSWORD)
-    assert "已被锁定" in response.get_data(as_text=True)
-    assert client.get("/").status_code == 302
-    actions = audit_actions(app, "locky")
-    assert actions.count("auth.login_failed") == accounts.MAX_FAILED_LOGINS
-    assert actions[-1] == "auth.login_locked"
 
 
 def test_passwords_are_stored_as_argon2_hashes(app):
@@ -206,7 +193,7 @@ def test_admin_creates_and_deactivates_users_through_the_pages(app):
                                              "password": "short", "scopes": "341302001",
                                              "csrf_token": token})
     assert weak.status_code == 422
-    assert "letters and digits" in weak.get_data(as_text=True)
+    assert "字母和数字" in weak.get_data(as_text=True)
     made = client.post("/admin/users", data={"username": "newbie", "role": "info_officer",
                                              "password": "Longenough123", "scopes": "341302001",
                                              "csrf_token": token})

@@ -16,6 +16,7 @@ from disaster.notify import dispatch
 from disaster.notify.models import Notification
 from disaster.officers import Officer
 from stockpile import jobs, ledger, notices
+from tests.scopes import ensure_scopes
 from tests.stockpile.conftest import seed_stock
 from web.app import create_app
 
@@ -30,6 +31,7 @@ def app(database_url):  # type: ignore[no-untyped-def]
     app = create_app({"DATABASE_URL": database_url, "TESTING": True})
     with app.extensions["disaster_runtime"].sessions() as s:
         seed_stock(s)
+        ensure_scopes(s, "341302001")
         users = {name: add_user(s, cli_actor(), name, role, password=PASSWORD, scopes=scopes)
                  for name, role, scopes in (("manager", Role.DEPOT_MANAGER, ["DPA"]),
                                             ("other", Role.DEPOT_MANAGER, ["DPB"]),

@@ -29,3 +29,10 @@ class UserForm(FlaskForm):
     def scope_codes(self) -> list[str]:
         raw = (self.scopes.data or "").replace(",", " ").replace("，", " ")
         return [code for code in raw.split() if code]
+
+
+class EditUserForm(UserForm):
+    """Changing a user: the username is fixed, a new password is optional (ends sessions)."""
+
+    password = PasswordField(_l("New password (leave empty to keep)"),
+                             validators=[Optional(), Length(max=200)])

@@ -1,6 +1,8 @@
-"""Administration: users (create, deactivate, revoke tokens) and the audit log viewer.
+"""Administration: the admin home, users (create, change, deactivate, tokens), the audit log.
 
-Every change goes through :mod:`disaster.accounts`, which checks the role again and audits.
+Every change goes through :mod:`disaster.accounts`, which checks the role and the scope
+codes again and audits. Destructive actions ask first on a page of their own (works without
+JavaScript); a new API token is shown once, on the page answering the POST.
 """
 
 from __future__ import annotations
@@ -9,19 +11,57 @@ import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
 from disaster import accounts
 from disaster.access import Role
 from disaster.audit import AuditEntry
 from gis.errors import AppError
-from web.admin.forms import ROLE_CHOICES, UserForm
+from web.admin.forms import ROLE_CHOICES, EditUserForm, UserForm
 from web.db import get_session
+from web.errors import translate
 from web.extensions import current_actor
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
+
+# The administrator's pages beside the users and the audit log; one missing in this build
+# is left out. (endpoint, label, description)
+HOME_LINKS = [
+    ("admin.users", _l("Users"), _l("Accounts, roles, scope codes, API tokens")),
+    ("admin.audit", _l("Audit log"), _l("Who changed what, and every sign-in")),
+    ("admin.data_import", _l("Data import"), _l("Load areas, communities, shelters, depots, stock")),
+    ("sitrep.parameters", _l("Assessment parameters"), _l("Thresholds and norms of the assessment")),
+    ("warnings.thresholds", _l("Warning thresholds"), _l("CMA warning criteria per hazard")),
+    ("auth.password", _l("Change password"), _l("Your own password")),
+]
+# Audit actions as people read them; others are shown as recorded.
+ACTION_LABELS = {
+    "auth.login": _l("Signed in"), "auth.login_failed": _l("Failed sign-in"),
+    "auth.logout": _l("Signed out"), "user.create": _l("Created user"),
+    "user.update": _l("Changed user"), "user.deactivate": _l("Deactivated user"),
+    "user.activate": _l("Activated user"), "user.password_change": _l("Changed password"),
+    "token.issue": _l("Issued API token"), "token.revoke": _l("Revoked API tokens"),
+}
+
+
+@bp.app_template_filter("audit_action")
+def audit_action(action: str) -> str:
+    """The audit action in the reader's language (unknown ones as recorded)."""
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else action
+
+
+# Destructive actions: endpoint → (question, button label).
+CONFIRM = {
+    "deactivate": (_l("Deactivate %(name)s? They can no longer sign in, and their sessions "
+                      "and API tokens stop working."), _l("Deactivate")),
+    "revoke_tokens": (_l("Revoke every API token of %(name)s? Scripts using them stop "
+                         "working."), _l("Revoke tokens")),
+}
 
 
 @bp.app_template_filter("pretty_json")
@@ -37,6 +77,23 @@ def _admins_only():  # type: ignore[no-untyped-def]
         abort(403, description=_("Administrators only."))
 
 
+@bp.get("/")
+def index():  # type: ignore[no-untyped-def]
+    """The administrator's start page: where everything is, and what changed lately."""
+    from flask import current_app
+
+    db = get_session()
+    links = [(endpoint, str(label), str(text)) for endpoint, label, text in HOME_LINKS
+             if endpoint in current_app.view_functions]
+    counts = {"users": db.scalar(select(func.count()).select_from(accounts.User)
+                                 .where(accounts.User.active.is_(True))),
+              "tokens": db.scalar(select(func.count()).select_from(accounts.ApiToken)
+                                  .where(accounts.ApiToken.revoked_at.is_(None)))}
+    recent = db.scalars(select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+                        .limit(10)).all()
+    return render_template("admin/index.html", links=links, counts=counts, recent=recent)
+
+
 def _users_page(form: UserForm, status: int = 200):  # type: ignore[no-untyped-def]
     db = get_session()
     users = db.scalars(select(accounts.User).order_by(accounts.User.username)).all()
@@ -44,8 +101,20 @@ def _users_page(form: UserForm, status: int = 200):  # type: ignore[no-untyped-d
         select(accounts.ApiToken.user_id, func.count())
         .where(accounts.ApiToken.revoked_at.is_(None))
         .group_by(accounts.ApiToken.user_id)).all())
+    names = accounts.scope_names(db, {s.code for u in users for s in u.scopes})
+    scope_text = {u.id: "、".join(names.get(s.code, s.code) for s in u.scopes) for u in users}
     return render_template("admin/users.html", users=users, tokens=live, form=form,
-                           role_names={k: str(v) for k, v in ROLE_CHOICES}), status
+                           role_names={k: str(v) for k, v in ROLE_CHOICES},
+                           scope_names=scope_text), status
+
+
+def _show_errors(form: FlaskForm, exc: AppError) -> None:
+    """Put a refused change's field messages (translated) beside the form's fields."""
+    for name, messages in exc.fields.items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = list(field.errors) + [translate(m) for m in messages]
+    flash(translate(exc.message), "error")
 
 
 @bp.get("/users")
@@ -66,14 +135,56 @@ def create_user():  # type: ignore[no-untyped-def]
                           display_name=form.display_name.data or None,
                           email=form.email.data or None, phone=form.phone.data or None)
     except AppError as exc:
-        for name, messages in exc.fields.items():
-            field = getattr(form, name, None)
-            if field is not None:
-                field.errors = list(field.errors) + list(messages)
-        flash(exc.message, "error")
+        _show_errors(form, exc)
         return _users_page(form, exc.status)
     flash(_("User %(name)s created.", name=form.username.data.strip()), "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<username>/edit", methods=["GET", "POST"])
+def edit_user(username: str):  # type: ignore[no-untyped-def]
+    """Change a user's role, scope codes, contact or password (a new password ends sessions)."""
+    db = get_session()
+    user = accounts.get_user(db, username)
+    form = EditUserForm(data={"username": user.username, "display_name": user.display_name,
+                              "role": user.role.value, "email": user.email, "phone": user.phone,
+                              "scopes": " ".join(s.code for s in user.scopes)}
+                        if request.method == "GET" else None)
+    form.username.data = user.username
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = 422
+        else:
+            codes = form.scope_codes()
+            try:
+                user = accounts.add_user(db, current_actor(), user.username, form.role.data,
+                                         form.password.data or None, codes,
+                                         display_name=form.display_name.data or None,
+                                         email=form.email.data or None,
+                                         phone=form.phone.data or None, update=True,
+                                         replace_scopes=True)
+            except AppError as exc:
+                _show_errors(form, exc)
+                status = exc.status
+            else:
+                flash(_("User %(name)s changed.", name=username), "success")
+                return redirect(url_for("admin.users"))
+    return render_template("admin/edit.html", form=form, user=user), status
+
+
+def _confirm(action: str, username: str):  # type: ignore[no-untyped-def]
+    user = accounts.get_user(get_session(), username)  # 404 for an unknown user
+    name = f"{user.display_name}（{username}）" if user.display_name else username
+    question, button = CONFIRM[action]
+    return render_template("admin/confirm.html", question=str(question) % {"name": name},
+                           button=str(button), action=url_for(f"admin.{action}", username=username))
+
+
+@bp.get("/users/<username>/deactivate")
+def confirm_deactivate(username: str):  # type: ignore[no-untyped-def]
+    """Ask before deactivating."""
+    return _confirm("deactivate", username)
 
 
 @bp.post("/users/<username>/deactivate")
@@ -86,10 +197,16 @@ def deactivate(username: str):  # type: ignore[no-untyped-def]
 
 @bp.post("/users/<username>/activate")
 def activate(username: str):  # type: ignore[no-untyped-def]
-    """Re-activate a user (and clear a lock-out)."""
+    """Re-activate a user."""
     accounts.set_active(get_session(), current_actor(), username, True)
     flash(_("User %(name)s activated.", name=username), "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.get("/users/<username>/revoke-tokens")
+def confirm_revoke_tokens(username: str):  # type: ignore[no-untyped-def]
+    """Ask before revoking tokens."""
+    return _confirm("revoke_tokens", username)
 
 
 @bp.post("/users/<username>/revoke-tokens")
@@ -98,6 +215,15 @@ def revoke_tokens(username: str):  # type: ignore[no-untyped-def]
     count = accounts.revoke_tokens(get_session(), current_actor(), username)
     flash(_("%(count)d token(s) of %(name)s revoked.", count=count, name=username), "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<username>/token")
+def issue_token(username: str):  # type: ignore[no-untyped-def]
+    """Issue an API token and show it once (never stored in clear, never shown again)."""
+    token = accounts.issue_token(get_session(), current_actor(), username)
+    response = render_template("admin/token.html", username=username, token=token)
+    # The token must not linger in a cache or the browser's history store.
+    return response, 200, {"Cache-Control": "no-store"}
 
 
 @bp.get("/audit")

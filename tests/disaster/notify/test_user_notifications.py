@@ -18,6 +18,7 @@ from disaster.notify.models import Delivery, Notification
 from disaster.officers import Officer
 from tests.disaster.warnings import world
 from tests.mailbox import smtp_server
+from tests.scopes import ensure_scopes
 
 T0 = dt.datetime(2026, 11, 29, 1, 0, tzinfo=dt.UTC)
 
@@ -33,6 +34,7 @@ def people(session):
     """A depot manager with e-mail and phone, a duty officer without, an information officer
     linked to an officer record, and a second manager."""
     officers = world.build(session)
+    ensure_scopes(session, "DPA", "DPB", "341302001")
     users = {
         "manager": add_user(session, cli_actor(), "manager", Role.DEPOT_MANAGER,
                             scopes=["DPA"], email="manager@example.cn", phone="13800000001"),
