@@ -118,15 +118,13 @@ def bearer_token() -> str | None:
     return header[7:].strip()
 
 
-def content_security_policy(tile_url: str | None = None, test_harness: bool = False) -> str:
+def content_security_policy(tile_url: str | None = None) -> str:
     """The CSP of every response: only this site's own scripts, styles, images and data.
 
     ``'unsafe-inline'`` for scripts: folium writes the map as inline scripts, and several
     pages bootstrap their data inline; every user text on them is escaped (Jinja, folium's
     JSON, ``textContent`` in the console), and the policy still refuses scripts, frames,
     forms and connections to any other site. Styles: Leaflet and folium set inline styles.
-    ``test_harness`` (apps under test) adds ``'unsafe-eval'``: Playwright's
-    ``wait_for_function`` evaluates its predicate with ``eval`` inside the page.
     """
     images = ["'self'", "data:", "blob:"]
     if tile_url:
@@ -137,7 +135,7 @@ def content_security_policy(tile_url: str | None = None, test_harness: bool = Fa
             images.append(f"{parts.scheme}://{host}")
     return "; ".join([
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline'" + (" 'unsafe-eval'" if test_harness else ""),
+        "script-src 'self' 'unsafe-inline'",
         "style-src 'self' 'unsafe-inline'",
         "img-src " + " ".join(images),
         "font-src 'self' data:",
@@ -155,7 +153,7 @@ def _security_headers(response: Response) -> Response:
     settings = current_app.config.get("DISASTER_SETTINGS")
     headers = response.headers
     headers.setdefault("Content-Security-Policy", content_security_policy(
-        getattr(settings, "tile_url", None), test_harness=current_app.testing))
+        getattr(settings, "tile_url", None)))
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -253,7 +253,7 @@ def test_console_ranks_risk_and_shows_damage_as_escaped_text(live):
     base, _region = live
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 800})
+        page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 800}, bypass_csp=True)
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(base + "/login")

@@ -130,7 +130,7 @@ def test_configured_tiles_are_allowed_as_images_only():
     csp = content_security_policy("https://t{s}.tianditu.gov.cn/vec_w/wmts?tk=KEY")
     assert "img-src 'self' data: blob: https://*.tianditu.gov.cn" in csp
     assert "script-src 'self' 'unsafe-inline';" in csp
-    assert "unsafe-eval" not in csp  # only apps under test allow it, for Playwright
+    assert "unsafe-eval" not in csp
 
 
 # --- sign-in throttling ----------------------------------------------------------------------
@@ -431,7 +431,7 @@ def test_admin_changes_a_users_scope_only_to_codes_that_exist(app):
         assert accounts.get_user(session, "movable").scopes == []
 
 
-def test_a_nul_byte_in_the_sign_in_form_is_a_form_error_not_a_server_error(app):
+def test_a_nul_byte_in_the_sign_in_form_is_refused_not_a_server_error(app):
     response = post_login(app.test_client(), "duty\x00", PASSWORD)
-    assert response.status_code == 200
-    assert "请输入用户名和密码" in response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "NUL" in response.get_data(as_text=True)

@@ -13,9 +13,30 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
 
 
+class _Harness:
+    """The browser, whose contexts and pages bypass the site's Content-Security-Policy unless
+    a test asks for it (``bypass_csp=False``): Playwright's ``wait_for_function`` evaluates
+    its predicate with ``eval`` inside the page, which the policy rightly refuses."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+
+    def new_context(self, **options: Any) -> Any:
+        options.setdefault("bypass_csp", True)
+        return self._browser.new_context(**options)
+
+    def new_page(self, **options: Any) -> Any:
+        options.setdefault("bypass_csp", True)
+        return self._browser.new_page(**options)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One browser per test module; each test opens its own context."""
+    """One browser per test module; each test opens its own context (CSP bypassed unless
+    the test passes ``bypass_csp=False``, as the CSP tests do)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian chromium is not installed")
     from playwright.sync_api import sync_playwright
@@ -23,7 +44,7 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
-            yield b
+            yield _Harness(b)
         finally:
             b.close()
 

@@ -58,7 +58,7 @@ def test_console_outlines_uncovered_and_lists_overdue_reports(server):
     base, _communities = server
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 800})
+        page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 800}, bypass_csp=True)
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(base + "/")

@@ -57,7 +57,8 @@ def test_console_draws_orders_needs_and_stock_bars(server):
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 800})
+        page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 800},
+                                bypass_csp=True)
         dialogs: list[str] = []
         errors: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))

@@ -28,8 +28,7 @@ document.addEventListener('securitypolicyviolation', function (e) {
 @pytest.fixture(scope="module")
 def server(backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Dataset]]:
     app, data = make_app(backend.new_url(), Path(tmp_path_factory.mktemp("home")))
-    # Not TESTING: the policy under test is the production one (without the test harness's
-    # 'unsafe-eval').
+    # Not TESTING: the production app (the browser contexts below enforce the policy).
     app.config["TESTING"] = False
     with ServerThread(app) as running:
         yield running.url, data
@@ -37,7 +36,7 @@ def server(backend, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
 
 
 def open_page(browser, viewport):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    context = browser.new_context(viewport=viewport, locale="zh-CN", bypass_csp=False)
     page = context.new_page()
     page.add_init_script(WATCH_CSP)
     console_errors: list[str] = []
