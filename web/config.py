@@ -28,6 +28,8 @@ class Settings:
     tile_attribution: str | None = None
     secure_cookies: bool = False
     max_upload_bytes: int = 16 * 1024 * 1024
+    # OGC API collections readable without a token (DISASTER_OGC_PUBLIC, comma-separated).
+    ogc_public: tuple[str, ...] = ("shelters", "hazard-zones", "alerts")
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -60,6 +62,9 @@ def load_settings(database_url: str | None = None, **overrides: Any) -> Settings
         tile_attribution=os.environ.get("DISASTER_TILE_ATTRIBUTION") or None,
         secure_cookies=os.environ.get("DISASTER_SECURE_COOKIES", "0") == "1",
     )
+    if os.environ.get("DISASTER_OGC_PUBLIC") is not None:
+        settings.ogc_public = tuple(c.strip() for c in os.environ["DISASTER_OGC_PUBLIC"].split(",")
+                                    if c.strip())
     for key, value in overrides.items():
         setattr(settings, key, value)
     return settings
