@@ -127,21 +127,26 @@ def _settings_public() -> tuple[str, ...]:
     return tuple(getattr(settings, "ogc_public", oc.DEFAULT_PUBLIC))
 
 
-def _visible() -> dict[str, oc.Collection]:
+def _registry() -> dict[str, oc.Collection]:
     registry = current_app.extensions.get("ogc_collections")
     if registry is None:
         registry = current_app.extensions.setdefault("ogc_collections", oc.registry())
+    return registry
+
+
+def _visible() -> dict[str, oc.Collection]:
+    """The collections the caller may read: all when signed in, else the public ones."""
     if current_user.is_authenticated:
-        return registry
+        return _registry()
     public = _settings_public()
-    return {cid: c for cid, c in registry.items() if cid in public}
+    return {cid: c for cid, c in _registry().items() if cid in public}
 
 
 def _collection(cid: str) -> oc.Collection:
-    registry = current_app.extensions.get("ogc_collections") or _visible()
-    if cid in _visible():
-        return _visible()[cid]
-    if cid in registry:
+    visible = _visible()
+    if cid in visible:
+        return visible[cid]
+    if cid in _registry():
         raise OgcError(_("This collection needs a signed-in caller or an API token."), 401,
                        "Unauthorized")
     raise OgcError(_("There is no such collection."), 404, "NotFound")
