@@ -90,6 +90,13 @@ def test_a_warned_community_carries_its_level_in_the_tile(tiles_app):
     # A tile geometry lies in tile units (0..4096, y down) around the community's position.
     assert shapely.geometry.shape(next(f["geometry"] for f in features
                                        if f["properties"]["code"] == warned.code)).area > 0
+    with app.extensions["disaster_runtime"].sessions() as s:
+        set_level(s, warned.code, Hazard.RAINSTORM, WarningLevel.RED)
+        s.commit()
+    again = _decode(client.get(f"/ogc/collections/communities/tiles/{TMS}/14/{row}/{col}",
+                               headers=auth).data)
+    assert {f["properties"]["code"]: f["properties"] for f in again}[warned.code][
+        "warning_level"] == "red", "a changed warning level must not be served from the cache"
 
 
 def test_tiles_outside_the_data_are_empty_and_anonymous_callers_are_refused(tiles_app):

@@ -212,6 +212,26 @@ def layer_positions(layer: geojson.Layer, query: Query, ids: Iterable[int] | Non
     return positions
 
 
+def rows_by_id(session: Session, model: Any, columns: Sequence[Any],
+               ids: Sequence[int]) -> Iterable[Any]:
+    """Rows ``(id, *columns)`` of ``model`` for ``ids`` (ascending, as pages are).
+
+    A page of consecutive ids is one primary-key range scan: a long ``IN`` list costs
+    PostgreSQL more to plan than to run.
+    """
+    if not ids:
+        return []
+    wanted = set(ids)
+    first, last = min(ids), max(ids)
+    if last - first < 4 * len(ids):
+        stmt = select(model.id, *columns).where(model.id >= first, model.id <= last)
+        return [row for row in session.execute(stmt) if row[0] in wanted]
+    out = []
+    for chunk in _chunks(ids):
+        out.extend(session.execute(select(model.id, *columns).where(model.id.in_(chunk))))
+    return out
+
+
 def _chunks(ids: Sequence[int], size: int = 900) -> Iterable[Sequence[int]]:
     # SQLite limits bound parameters per statement; 900 stays far below every limit.
     for i in range(0, len(ids), size):
@@ -257,15 +277,13 @@ def _select_communities(session: Session, query: Query) -> Selection:
 
     def properties(db: Session, page: list[int]) -> dict[int, tuple[str, dict[str, Any]]]:
         out = {}
-        for chunk in _chunks(page):
-            for row_id, code, name, township, county, population, households in db.execute(
-                    select(Community.id, Community.code, Community.name, Community.township_code,
-                           Community.county_code, Community.population, Community.households)
-                    .where(Community.id.in_(chunk))):
-                out[row_id] = (code, {"code": code, "name": name, "township_code": township,
-                                      "county_code": county, "population": population,
-                                      "households": households,
-                                      "warning_level": levels.get(code)})
+        for row_id, code, name, township, county, population, households in rows_by_id(
+                db, Community, (Community.code, Community.name, Community.township_code,
+                                Community.county_code, Community.population,
+                                Community.households), page):
+            out[row_id] = (code, {"code": code, "name": name, "township_code": township,
+                                  "county_code": county, "population": population,
+                                  "households": households, "warning_level": levels.get(code)})
         return out
 
     return LayerSelection(layer, layer_positions(layer, query, ids), properties)
@@ -293,17 +311,16 @@ def _select_coverage(session: Session, query: Query) -> Selection:
 
     def properties(db: Session, page: list[int]) -> dict[int, tuple[str, dict[str, Any]]]:
         out = {}
-        for chunk in _chunks(page):
-            for row_id, code, name, township, county in db.execute(
-                    select(Community.id, Community.code, Community.name, Community.township_code,
-                           Community.county_code).where(Community.id.in_(chunk))):
-                c = by_code.get(code, {})
-                primary, backup = c.get("primary"), c.get("backup")
-                out[row_id] = (code, {"code": code, "name": name, "township_code": township,
-                                      "county_code": county, "primary": primary,
-                                      "primary_name": names.get(primary), "backup": backup,
-                                      "backup_name": names.get(backup),
-                                      "covered": primary is not None})
+        for row_id, code, name, township, county in rows_by_id(
+                db, Community, (Community.code, Community.name, Community.township_code,
+                                Community.county_code), page):
+            c = by_code.get(code, {})
+            primary, backup = c.get("primary"), c.get("backup")
+            out[row_id] = (code, {"code": code, "name": name, "township_code": township,
+                                  "county_code": county, "primary": primary,
+                                  "primary_name": names.get(primary), "backup": backup,
+                                  "backup_name": names.get(backup),
+                                  "covered": primary is not None})
         return out
 
     return LayerSelection(layer, layer_positions(layer, query, ids), properties)

@@ -3,13 +3,15 @@
 PostGIS encodes with ``ST_AsMVT`` (:func:`gis.spatial.communities_mvt`). SpatiaLite has no
 encoder: there the geometry cache's polygons are projected, clipped and snapped to the tile
 grid with vectorised shapely calls and encoded by the ``mapbox-vector-tile`` library; the
-result is kept per tile until the geometry layer or the warning levels change.
+result is kept per tile (both backends) for a minute, or until communities are added or
+removed or a warning level changes.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -17,11 +19,14 @@ import mapbox_vector_tile
 import numpy as np
 import shapely
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from disaster.communities import Community
+from disaster.warnings.state import community_max_levels
 from gis.spatial import communities_mvt
 from web.api import geojson
+from web.ogc.collections import rows_by_id
 
 EXTENT = 4096
 BUFFER = 64
@@ -29,6 +34,7 @@ MAX_ZOOM = 22
 EARTH_RADIUS = 6378137.0
 ORIGIN = math.pi * EARTH_RADIUS  # half the width of the WebMercatorQuad square, metres
 TILE_CACHE_SIZE = 512
+TILE_TTL = 60.0
 TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
 CRS_3857 = "http://www.opengis.net/def/crs/EPSG/0/3857"
 
@@ -51,23 +57,30 @@ def valid_tile(z: int, x: int, y: int) -> bool:
 
 
 class TileCache:
-    """Encoded tiles by (tile, layer version, warning levels); least recently used dropped."""
+    """Encoded tiles by (tile, rows signature, warning levels), each kept ``ttl`` seconds.
 
-    def __init__(self, size: int = TILE_CACHE_SIZE) -> None:
-        self._tiles: OrderedDict[tuple, bytes] = OrderedDict()
+    A new or deleted community or a changed warning level makes a new key at once; a name or
+    outline edited in place shows within ``ttl`` (the tiles' own ``max-age``). Least recently
+    used tiles are dropped beyond ``size``.
+    """
+
+    def __init__(self, size: int = TILE_CACHE_SIZE, ttl: float = TILE_TTL) -> None:
+        self._tiles: OrderedDict[tuple, tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
         self.size = size
+        self.ttl = ttl
 
     def get(self, key: tuple) -> bytes | None:
         with self._lock:
-            data = self._tiles.get(key)
-            if data is not None:
-                self._tiles.move_to_end(key)
-            return data
+            entry = self._tiles.get(key)
+            if entry is None or time.monotonic() - entry[0] > self.ttl:
+                return None
+            self._tiles.move_to_end(key)
+            return entry[1]
 
     def put(self, key: tuple, data: bytes) -> None:
         with self._lock:
-            self._tiles[key] = data
+            self._tiles[key] = (time.monotonic(), data)
             while len(self._tiles) > self.size:
                 self._tiles.popitem(last=False)
 
@@ -78,20 +91,16 @@ def _tile_cache() -> TileCache:
 
 def community_tile(session: Session, z: int, x: int, y: int) -> bytes:
     """The MVT of tile ``z/x/y`` of the ``communities`` layer (may be empty bytes)."""
-    from disaster.warnings.state import community_max_levels
-
     levels = {code: level.value for code, level in community_max_levels(session).items()}
-    encoded = communities_mvt(session, z, x, y, levels, EXTENT, BUFFER)
-    if encoded is not None:
-        return encoded
-    from disaster.communities import Community
-
-    layer = geojson.cache().layer(session, Community)
-    key = (z, x, y, layer.signature, layer.loaded_at, tuple(sorted(levels.items())))
+    signature = tuple(session.execute(select(func.count(Community.id),
+                                             func.max(Community.id))).one())
+    key = (z, x, y, signature, hash(frozenset(levels.items())))
     cached = _tile_cache().get(key)
     if cached is not None:
         return cached
-    data = encode_layer(session, layer, z, x, y, levels)
+    data = communities_mvt(session, z, x, y, levels, EXTENT, BUFFER)
+    if data is None:  # SpatiaLite: no encoder in the database
+        data = encode_layer(session, geojson.cache().layer(session, Community), z, x, y, levels)
     _tile_cache().put(key, data)
     return data
 
@@ -99,8 +108,6 @@ def community_tile(session: Session, z: int, x: int, y: int) -> bytes:
 def encode_layer(session: Session, layer: geojson.Layer, z: int, x: int, y: int,
                  levels: dict[str, str]) -> bytes:
     """Encode the communities of ``layer`` meeting tile ``z/x/y`` with the library encoder."""
-    from disaster.communities import Community
-
     minx, miny, maxx, maxy = tile_bounds(z, x, y)
     margin = (maxx - minx) * BUFFER / EXTENT
     west, south = _to_lonlat(minx - margin, miny - margin)
@@ -125,15 +132,13 @@ def encode_layer(session: Session, layer: geojson.Layer, z: int, x: int, y: int,
     geoms = shapely.orient_polygons(geoms[keep], exterior_cw=False)
     ids = layer.ids[positions][keep].tolist()
     props: dict[int, dict[str, Any]] = {}
-    for i in range(0, len(ids), 900):
-        for row_id, code, name, township, county, population in session.execute(
-                select(Community.id, Community.code, Community.name, Community.township_code,
-                       Community.county_code, Community.population)
-                .where(Community.id.in_(ids[i:i + 900]))):
-            props[row_id] = {"code": code, "name": name, "township_code": township,
-                             "county_code": county, "population": population}
-            if code in levels:
-                props[row_id]["warning_level"] = levels[code]
+    for row_id, code, name, township, county, population in rows_by_id(
+            session, Community, (Community.code, Community.name, Community.township_code,
+                                 Community.county_code, Community.population), sorted(ids)):
+        props[row_id] = {"code": code, "name": name, "township_code": township,
+                         "county_code": county, "population": population}
+        if code in levels:
+            props[row_id]["warning_level"] = levels[code]
     features = [{"geometry": g, "properties": props[i]}
                 for i, g in zip(ids, geoms.tolist(), strict=True) if i in props]
     if not features:
