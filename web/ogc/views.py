@@ -267,11 +267,13 @@ def _swap_axes(texts: list[str | None]) -> list[str | None]:
 _SLOT = re.compile(r'"geometry":"@@(\d+)@@"')
 
 
-def _features_body(document: dict[str, Any], features: list[dict[str, Any]],
-                   geometries: list[str | None]) -> str:
-    """Write ``document`` with ``features`` whose geometry slots take the cached texts as-is."""
-    body = json.dumps(document | {"features": features}, ensure_ascii=False,
-                      separators=(",", ":"))
+def _features_body(document: dict[str, Any], geometries: list[str | None]) -> str:
+    """Write ``document``, whose ``"@@n@@"`` geometry slots take the cached texts as-is.
+
+    A slot cannot be forged by stored text: quotes inside strings are escaped, so
+    ``"geometry":"`` only ever comes from here (as in :mod:`web.api.geojson`).
+    """
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
     return _SLOT.sub(lambda m: '"geometry":' + (geometries[int(m.group(1))] or "null"), body)
 
 
@@ -454,7 +456,8 @@ def items(collection_id: str):  # type: ignore[no-untyped-def]
                 "numberReturned": len(page),
                 "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
                 .replace("+00:00", "Z"), "links": links}
-    response = Response(_features_body(document, features, geometries), mimetype=GEOJSON)
+    response = Response(_features_body(document | {"features": features}, geometries),
+                        mimetype=GEOJSON)
     response.headers["Content-Crs"] = f"<{crs}>"
     return response
 
@@ -493,8 +496,7 @@ def item(collection_id: str, feature_id: str):  # type: ignore[no-untyped-def]
     links.append({"href": _url("ogc.collection", collection_id=collection_id, f="json"),
                   "rel": "collection", "type": "application/json", "title": str(found.title)})
     body = _features_body({"type": "Feature", "id": feature.fid, "geometry": "@@0@@",
-                           "properties": feature.properties, "links": links}, [], [geometry])
-    body = body.replace(',"features":[]', "")
+                           "properties": feature.properties, "links": links}, [geometry])
     response = Response(body, mimetype=GEOJSON)
     response.headers["Content-Crs"] = f"<{crs}>"
     return response
