@@ -332,3 +332,13 @@ def test_ogc_routes_stay_out_of_the_api_v1_openapi_document(ogc):
 
 def test_pyogrio_has_the_oapif_driver():
     assert "OAPIF" in pyogrio.list_drivers()
+
+
+def test_public_collections_are_read_from_the_environment(monkeypatch, tmp_path):
+    from web.config import load_settings
+
+    monkeypatch.setenv("DISASTER_HOME", str(tmp_path))
+    monkeypatch.setenv("DISASTER_OGC_PUBLIC", "shelters, communities")
+    assert load_settings("sqlite:///unused.sqlite").ogc_public == ("shelters", "communities")
+    monkeypatch.delenv("DISASTER_OGC_PUBLIC")
+    assert load_settings("sqlite:///unused.sqlite").ogc_public == tuple(PUBLIC)
