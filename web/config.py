@@ -18,7 +18,8 @@ class Settings:
     Environment variables: ``DISASTER_HOME`` (instance folder, default ``./instance``),
     ``DISASTER_DATABASE_URL`` (default: SpatiaLite ``disaster.sqlite`` in the instance folder),
     ``DISASTER_SECRET_KEY`` (default: generated once and kept in the instance folder),
-    ``DISASTER_TILE_URL`` (optional base tiles, e.g. 天地图 with a key).
+    ``DISASTER_TILE_URL`` (optional base tiles, e.g. 天地图 with a key),
+    ``DISASTER_OGC_PUBLIC`` (OGC API collections readable without a token).
     """
 
     home: Path
