@@ -55,6 +55,8 @@ class Environment(BaseSettings):
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are believed (the
     # client address is what sign-in throttling counts by).
     trusted_proxies: int = Field(0, ge=0)
+    # OGC API collections readable without a token (comma-separated; unset: the default set).
+    ogc_public: str | None = None
     # Seconds a client is told to wait while the database is unreachable (503).
     retry_after_seconds: int = Field(10, gt=0)
     # Not ours but SpatiaLite's conventional variable: where mod_spatialite lives.

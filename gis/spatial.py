@@ -58,3 +58,34 @@ def still_connected(conn: Connection) -> bool:
     except Exception:  # noqa: BLE001 - any failure means the lock may be gone
         return False
     return True
+
+
+def communities_mvt(session: Session, z: int, x: int, y: int, levels: dict[str, str],
+                    extent: int = 4096, buffer: int = 64) -> bytes | None:
+    """One Mapbox Vector Tile (layer ``communities``) of WebMercatorQuad tile z/x/y by PostGIS
+    ``ST_AsMVT``; ``None`` on SpatiaLite, which has no encoder (the caller encodes in Python).
+
+    ``levels`` (community code → warning level) joins the current warning levels in, so that
+    they come from the warnings area's own read path rather than from SQL of their own here.
+    """
+    if backend_name(session) != "postgis":
+        return None
+    import json
+
+    sql = text("""
+        WITH bounds AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env,
+                               ST_TileEnvelope(:z, :x, :y, margin => :margin) AS wide),
+        tile AS (
+            SELECT ST_AsMVTGeom(ST_Transform(c.geom, 3857), bounds.env, :extent, :buffer, true)
+                       AS geom,
+                   c.code, c.name, c.township_code, c.county_code, c.population,
+                   l.value AS warning_level
+            FROM communities c CROSS JOIN bounds
+            LEFT JOIN json_each_text(CAST(:levels AS json)) l ON l.key = c.code
+            WHERE c.geom && ST_Transform(bounds.wide, 4326))
+        SELECT ST_AsMVT(tile.*, 'communities', :extent, 'geom') FROM tile WHERE geom IS NOT NULL
+    """)
+    data = session.execute(sql, {"z": z, "x": x, "y": y, "margin": buffer / extent,
+                                 "extent": extent, "buffer": buffer,
+                                 "levels": json.dumps(levels)}).scalar()
+    return bytes(data or b"")

@@ -31,6 +31,7 @@ BLUEPRINT_MODULES = [
     "web.depot.views",
     "web.inbox.views",
     "web.admin.views",
+    "web.ogc.views",
 ]
 
 

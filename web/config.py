@@ -31,6 +31,8 @@ class Settings:
     login_rate_limit: str = "30 per minute;300 per hour"
     retry_after_seconds: int = 10
     trusted_proxies: int = 0
+    # OGC API collections readable without a token (DISASTER_OGC_PUBLIC, comma-separated).
+    ogc_public: tuple[str, ...] = ("shelters", "hazard-zones", "alerts")
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -72,6 +74,8 @@ def load_settings(database_url: str | None = None, **overrides: Any) -> Settings
         retry_after_seconds=env.retry_after_seconds,
         trusted_proxies=env.trusted_proxies,
     )
+    if env.ogc_public is not None:
+        settings.ogc_public = tuple(c.strip() for c in env.ogc_public.split(",") if c.strip())
     for key, value in overrides.items():
         setattr(settings, key, value)
     return settings
