@@ -4,52 +4,21 @@ and checks what makes it legible (legend, layer box, scale bar, tab order, table
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 
-from disaster import jobs
-from disaster.reports import deadlines
-from disaster.warnings.models import Alert, AlertStatus
-from disaster.weather.models import WeatherSource
-from web.app import create_app
-from web.commands import demo
-from web.config import Settings
-from web.runtime import build_runtime
-from web.server import ServerThread
+from tests.web.browser.storm import storm_server
 
 pytestmark = pytest.mark.browser
-PEAK_RUNS = 8  # the first run evaluates the start hour; red is in force from about run 6 to 10
 
 
 @pytest.fixture(scope="module")
 def peak(backend, tmp_path_factory) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
     """A server on the 宿州 sample with the demo storm replayed up to its peak."""
-    settings = Settings(home=tmp_path_factory.mktemp("peak"), database_url=backend.new_url(),
-                        secret_key="peak-test")
-    runtime = build_runtime(settings)
-    start = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0) - \
-        dt.timedelta(hours=PEAK_RUNS + 2)
-    info = demo.prepare_demo(runtime, hour_seconds=1, start=start)
-    jobs.configure(runtime.sessions)
-    with runtime.sessions() as s:
-        source_id = s.scalar(select(WeatherSource.id).where(WeatherSource.name == demo.SOURCE))
-    for _ in range(PEAK_RUNS):
-        assert jobs.run_source(source_id) is not None
-        with runtime.sessions() as s:
-            deadlines.run_deadline_job(s, jobs.clock(s), send=lambda *a, **k: None)
-            s.commit()
-    with runtime.sessions() as s:
-        levels = set(s.scalars(select(Alert.level).where(Alert.status == AlertStatus.ACTIVE)))
-    app = create_app(settings)
-    with ServerThread(app) as running:
-        yield {"url": running.url, "users": {u["username"]: u["password"] for u in info["users"]},
-               "levels": {getattr(lv, "value", lv) for lv in levels}}
-    runtime.engine.dispose()
-    app.extensions["disaster_runtime"].engine.dispose()
+    with storm_server(backend.new_url(), tmp_path_factory.mktemp("peak")) as running:
+        yield running
 
 
 def sign_in(browser, base: str, username: str, password: str, **context: Any):  # type: ignore[no-untyped-def]
@@ -69,14 +38,8 @@ def test_console_at_the_storm_peak_is_legible(peak, browser, screenshot):
     ctx, page = sign_in(browser, base, "duty", peak["users"]["duty"],
                         viewport={"width": 1440, "height": 900})
     try:
-        # The duty officer computes the evacuation and dispatch plans, as during the storm.
+        # The evacuation and dispatch plans were computed by the duty officer (storm_server).
         page.goto(base + "/")
-        page.wait_for_function("window.DisasterConsole && DisasterConsole.map")
-        page.evaluate("""async () => {
-            await DisasterConsole.sendJSON('POST', '/api/v1/evacuation/plans', {});
-            await DisasterConsole.sendJSON('POST', '/api/v1/dispatch/plans', {});
-        }""")
-        page.reload()
         page.locator("#panel-alerts .alert-card").first.wait_for()
         page.locator("#panel-overdue-reports table").wait_for()
         page.wait_for_function(

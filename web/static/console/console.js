@@ -371,6 +371,27 @@
     renderLegend();
   }
 
+  /** Leaflet's own control texts (zoom buttons, attribution, layer toggle) in the page's language. */
+  function translateControls(map) {
+    var label = function (el, text) {
+      if (!el) { return; }
+      el.title = text;
+      el.setAttribute('aria-label', text);
+    };
+    if (map.zoomControl) {
+      label(map.zoomControl._zoomInButton, t({zh_CN: '放大', en: 'Zoom in'}));
+      label(map.zoomControl._zoomOutButton, t({zh_CN: '缩小', en: 'Zoom out'}));
+    }
+    if (map.attributionControl) {
+      // The library's credit stays (its licence asks for it); only its tooltip is translated.
+      map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="' +
+        escapeHtml(t({zh_CN: '开源交互式地图库', en: 'A JavaScript library for interactive maps'})) +
+        '">Leaflet</a>');
+    }
+    label(control.getContainer().querySelector('.leaflet-control-layers-toggle'),
+          t({zh_CN: '图层', en: 'Layers'}));
+  }
+
   /** Called once by the page after folium created the map: installs everything registered. */
   function start(map, options) {
     config = options || {};
@@ -388,6 +409,7 @@
     }
     control = L.control.layers(bases, {}, {collapsed: false, position: 'topright'}).addTo(map);
     buildLayerSection(map);
+    translateControls(map);
     statusEl = document.createElement('div');
     statusEl.className = 'console-status';
     statusEl.setAttribute('role', 'status');
