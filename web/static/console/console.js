@@ -322,6 +322,8 @@
         head.appendChild(off);
       }
       group.appendChild(head);
+      // A hidden layer's entries take no room: its title says it is there to switch on.
+      if (entry && !shown(entry)) { legendEl.appendChild(group); return; }
       var list = document.createElement('div');
       list.className = 'legend-entries';
       spec.entries.forEach(function (e) {

@@ -66,9 +66,11 @@
     load: async function (map) {
       var data = await DC.fetchJSON('/api/v1/communities?' + DC.viewParams(map));
       var p = pane(map, 'communities', 400);
+      // Warned communities stand out (strong fill, outline in their colour); the others stay
+      // faint, so the storm is what one sees first even under the flow lines.
       var fill = function (f) {
         var level = f.properties.warning_level;
-        return {fillOpacity: level ? 0.65 : 0.12, fillColor: LEVEL_COLOURS[level] || '#9aa5ad'};
+        return {fillOpacity: level ? 0.75 : 0.08, fillColor: LEVEL_COLOURS[level] || '#9aa5ad'};
       };
       var open = function (pr, latlng) {
         L.popup().setLatLng(latlng).setContent(DC.popup(pr.name, [
@@ -90,8 +92,9 @@
         renderer: L.svg({pane: p}),
         style: function (f) {
           var s = fill(f);
-          s.color = '#6b7680';
-          s.weight = 0.6;
+          var level = f.properties.warning_level;
+          s.color = level ? LEVEL_COLOURS[level] : '#8a949d';
+          s.weight = level ? 1.2 : 0.5;
           return s;
         }
       });
