@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 
 import pytest
@@ -16,9 +17,28 @@ from gis.db import make_engine, make_session_factory
 from tests.disaster.warnings import world
 from web.cli import main
 from web.commands import demo
+from web.runtime import build_runtime
 
 HOUR_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:00) 北京时间  warnings issued (\d+), updated (\d+), "
                        r"cancelled (\d+); highest in force: (\S+)", re.M)
+
+
+@pytest.fixture(autouse=True)
+def _dispose_cli_engines(monkeypatch):
+    """Each command builds its own runtime; close their connection pools after the test."""
+    import web.commands.common as common
+
+    built = []
+
+    def build(settings):  # type: ignore[no-untyped-def]
+        runtime = build_runtime(settings)
+        built.append(runtime)
+        return runtime
+
+    monkeypatch.setattr(common, "build_runtime", build)
+    yield
+    for runtime in built:
+        runtime.engine.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +76,7 @@ def test_demo_prints_each_hour_and_the_end_of_the_storm_and_replays_on_a_second_
     assert hours[-1][4] == "无预警"
     assert "the storm has ended" in first
     times = [dt.datetime.strptime(h[0], "%Y-%m-%d %H:%M") for h in hours]
-    assert all(b - a == dt.timedelta(hours=1) for a, b in zip(times, times[1:], strict=False))
+    assert all(b - a == dt.timedelta(hours=1) for a, b in itertools.pairwise(times))
 
     engine = make_engine(database_url)
     with make_session_factory(engine)() as session:
