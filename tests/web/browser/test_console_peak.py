@@ -74,6 +74,48 @@ def test_console_at_the_storm_peak_is_legible(peak, browser, screenshot):
             return bar.scrollWidth - bar.clientWidth;
         }""")
         assert overflow <= 0
+        # A click on a shelter's symbol, where no other symbol covers it, opens that
+        # shelter's pop-up (beside a depot the shelter's bar stays on top of the stock chart).
+        icons = page.locator(".leaflet-shelter-fill-pane .shelter-fill-icon")
+        assert icons.count() >= 20
+        # Measured afresh before each click: an opened pop-up pans the map.
+        centre = """i => {
+            const icon = document.querySelectorAll('.leaflet-shelter-fill-pane .shelter-fill-icon')[i];
+            const r = icon.getBoundingClientRect();
+            const m = document.getElementById('console-map').getBoundingClientRect();
+            const x = r.left + r.width / 2, y = r.top + r.height / 2;
+            const inside = x > m.left + 60 && x < m.right - 60 && y > m.top + 60 && y < m.bottom - 60;
+            const top = inside ? document.elementFromPoint(x, y) : null;
+            return {x, y, title: icon.title, inside, free: !!top && icon.contains(top)};
+        }"""
+        # Pop-ups open where they are (no panning): every move would reload the layers.
+        page.evaluate("L.Popup.prototype.options.autoPan = false")
+        clicked, wrong, covered = 0, [], []
+        for i in range(icons.count()):
+            page.evaluate("DisasterConsole.map.closePopup()")
+            c = page.evaluate(centre, i)
+            if not c["inside"]:
+                continue
+            if not c["free"]:
+                covered.append(c["title"])
+                continue
+            page.mouse.click(c["x"], c["y"])
+            title = page.locator(".leaflet-popup-content .popup-title")
+            title.wait_for(timeout=5000)
+            clicked += 1
+            if title.inner_text() != c["title"]:
+                wrong.append((c["title"], title.inner_text()))
+        assert not wrong
+        assert clicked >= 15 and len(covered) <= clicked / 4, covered
+        page.evaluate("DisasterConsole.map.closePopup()")
+        # The risk layer draws rings over the warning colours and the legend says so.
+        layers.locator("label", has_text="综合风险指数").locator("input").check()
+        page.wait_for_function("document.querySelectorAll('.leaflet-risk-pane path').length > 100")
+        opacities = page.eval_on_selector_all(
+            ".leaflet-risk-pane path", "ps => ps.map(p => Number(p.getAttribute('fill-opacity')))")
+        assert max(opacities) <= 0.2
+        assert "两者同时可见" in page.locator("#console-legend").inner_text()
+        screenshot(page, "console-peak-risk", full_page=False)
         # The side bar comes before the map's markers in the tab order.
         page.locator("body").focus()
         first_stops = []
