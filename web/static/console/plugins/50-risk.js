@@ -46,7 +46,7 @@
           var radius = 3 + Math.min(9, Math.sqrt((pr.population || 0) / 300));
           // Rings, not discs: the community's warning colour stays visible inside them.
           var colour = CLASS_COLOURS[pr.risk_class] || '#999';
-          return L.circleMarker(latlng, {pane: 'risk', radius: radius, weight: 3, color: colour,
+          return L.circleMarker(latlng, {pane: 'risk', radius: radius, weight: 2, color: colour,
                                          opacity: 0.95, fillColor: colour, fillOpacity: 0.08});
         },
         onEachFeature: function (f, layer) {
