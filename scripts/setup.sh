@@ -8,7 +8,8 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 APT_PACKAGES=(python3 python3-venv python3-dev build-essential libsqlite3-mod-spatialite
-              postgresql postgresql-contrib chromium)
+              postgresql postgresql-contrib chromium fonts-noto-cjk)
+# fonts-noto-cjk: headless Chromium has no Chinese font otherwise (the screenshots show boxes).
 PG_MAJOR=""
 if command -v pg_config >/dev/null 2>&1; then PG_MAJOR="$(pg_config --version | sed -E 's/[^0-9]*([0-9]+).*/\1/')"; fi
 if [ -z "$PG_MAJOR" ] && ls /usr/lib/postgresql >/dev/null 2>&1; then PG_MAJOR="$(ls /usr/lib/postgresql | sort -n | tail -1)"; fi

@@ -87,7 +87,11 @@ def test_signed_in_console_draws_every_community_polygon(console, backend_name):
     # County and township outlines are the offline basemap: drawn, no tiles fetched.
     assert page.locator(".leaflet-outlines-pane path").count() >= 6
     assert page.locator("img.leaflet-tile").count() == 0
-    assert page.locator(".leaflet-points-pane path, .leaflet-points-pane .depot-icon").count() >= 5
+    # One layer each for shelters and depots: the plugins' fill bars and stock charts.
+    page.wait_for_function("document.querySelectorAll('.leaflet-shelter-fill-pane .shelter-fill-icon')"
+                           ".length === 3 && document.querySelectorAll('.leaflet-stockbars-pane "
+                           ".stock-bars').length === 2")
+    assert page.locator(".leaflet-points-pane path, .leaflet-points-pane .depot-icon").count() == 0
     shot(page, f"map-{backend_name}")
 
 

@@ -7,18 +7,35 @@
  *   DisasterConsole.addPanel(id, {title, render: async (element) => void, refreshSeconds})
  * and may use DisasterConsole.fetchJSON(url), .sendJSON(method, url, body), .escapeHtml(text),
  * .t({zh_CN, en}), .popup(title, rows), .viewParams(map), .polygonLayer(geojson, options) (one
- * canvas for very many polygons, see .manyPolygons(n)) and .map (set once the map exists).
+ * canvas for very many polygons, see .manyPolygons(n)), .areaNames() (a promise of
+ * {area code: name} for counties and townships, fetched once, to show names instead of codes),
+ * .localTime(iso) (Beijing time, as every time on the pages) and .map (set once the map exists).
  *
  * Overlays sit in one layer control; those with `priority: true` load before the rest. Each is loaded when first shown, reloaded every
  * refreshSeconds while shown, and (reloadOnMove) after the view moves, so geometry can be
- * fetched for the current bounding box and simplified for the current zoom.
+ * fetched for the current bounding box and simplified for the current zoom. An overlay with
+ * `replacedBy: ['other-id', ...]` is left out when one of those overlays is registered too
+ * (the core's plain shelter and depot dots give way to the plugins' richer symbols, so each
+ * kind of place has one layer and no two markers sit on the same spot).
  * Pop-ups must carry escaped text only: build them with popup() (textContent) or escapeHtml().
+ *
+ * The legend: every symbol a plugin draws is explained by
+ *   DisasterConsole.addLegend(id, {title, overlay, note, entries: [{symbol, label}]})
+ * title, note and label are {zh_CN, en} (or plain text); overlay is the id of the overlay the
+ * entries belong to (they are dimmed while it is hidden and left out when it does not exist);
+ * a later addLegend with the same id replaces the earlier one (a plugin may refine the core's
+ * entries for its overlay). symbol: {kind: 'fill'|'dot'|'ring'|'line'|'bar'|'glyph',
+ * colour, border, dash (e.g. '6 4'), width (px, lines), share (0..1, bars), text (glyph)}.
+ * The layer box and the legend are the first section of the side bar, so they never cover
+ * the map, and the side bar comes before the map's markers in the keyboard's tab order.
  */
 (function () {
   'use strict';
 
   var overlays = [];
   var panels = [];
+  var legends = [];  // [{id, spec}] in registration order
+  var legendEl = null;
   var started = false;  // true once every overlay and panel registered so far is installed
   var control = null;
   var statusEl = null;
@@ -33,7 +50,12 @@
   function t(messages) {
     if (typeof messages === 'string') { return messages; }
     var lang = DisasterConsole.lang;
-    return messages[lang] || messages[lang.split('_')[0]] || messages.zh_CN || messages.en || '';
+    // An empty string is a translation too (e.g. a unit one language leaves out).
+    var keys = [lang, lang.split('_')[0], 'zh_CN', 'en'];
+    for (var i = 0; i < keys.length; i++) {
+      if (typeof messages[keys[i]] === 'string') { return messages[keys[i]]; }
+    }
+    return '';
   }
 
   function csrfToken() {
@@ -46,8 +68,14 @@
     var type = response.headers.get('Content-Type') || '';
     if (type.indexOf('json') >= 0) { body = await response.json(); }
     if (!response.ok) {
-      var message = body && body.error ? body.error.message : response.statusText;
-      var error = new Error(url + ': ' + response.status + ' ' + message);
+      // People read the server's message (translated for the session's language), never a
+      // URL or a status code; a reply without one gets a sentence of our own.
+      var message = body && body.error && body.error.message ? body.error.message
+        : t(response.status === 403 ? {zh_CN: '无权执行此操作。', en: 'You are not allowed to do this.'}
+          : response.status === 404 ? {zh_CN: '未找到所请求的数据。', en: 'The data asked for was not found.'}
+            : {zh_CN: '服务器未能处理请求，请稍后重试。', en: 'The server could not handle the request; try again later.'});
+      var error = new Error(message);
+      error.url = url;
       error.status = response.status;
       error.body = body;
       if (response.status === 401) { window.location.assign(config.loginUrl || '/login'); }
@@ -58,9 +86,22 @@
 
   /** GET a JSON document of the app (with the session cookie); throws on HTTP errors. */
   async function fetchJSON(url) {
-    var response = await fetch(url, {credentials: 'same-origin',
-                                     headers: {'Accept': 'application/json'}});
+    var response = await send(url, {credentials: 'same-origin',
+                                    headers: {'Accept': 'application/json'}});
     return readResponse(response, url);
+  }
+
+  /** fetch(), with the browser's own (English) network errors replaced by a sentence. */
+  async function send(url, init) {
+    try {
+      return await fetch(url, init);
+    } catch (err) {
+      var error = new Error(t({zh_CN: '无法连接服务器，请检查网络。',
+                               en: 'Cannot reach the server; check the connection.'}));
+      error.url = url;
+      error.cause = err;
+      throw error;
+    }
   }
 
   /** Send a JSON body (POST/PATCH/...) with the CSRF token the cookie session requires. */
@@ -68,7 +109,7 @@
     var h = {'Accept': 'application/json', 'Content-Type': 'application/json',
              'X-CSRFToken': csrfToken()};
     Object.keys(headers || {}).forEach(function (k) { h[k] = headers[k]; });
-    var response = await fetch(url, {method: method, credentials: 'same-origin', headers: h,
+    var response = await send(url, {method: method, credentials: 'same-origin', headers: h,
                                      body: body === undefined ? undefined : JSON.stringify(body)});
     return readResponse(response, url);
   }
@@ -113,7 +154,7 @@
 
   function clock() {
     return new Date().toLocaleTimeString(DisasterConsole.lang === 'en' ? 'en-GB' : 'zh-CN',
-                                         {hour12: false});
+                                         {hour12: false, timeZone: 'Asia/Shanghai'});
   }
 
   async function loadOverlay(entry) {
@@ -140,8 +181,14 @@
     return DisasterConsole.map && DisasterConsole.map.hasLayer(entry.container);
   }
 
+  function replaced(entry) {
+    var by = entry.spec.replacedBy || [];
+    return overlays.some(function (other) { return by.indexOf(other.id) >= 0; });
+  }
+
   function installOverlay(entry) {
     var map = DisasterConsole.map;
+    if (replaced(entry)) { entry.skipped = true; return; }
     control.addOverlay(entry.container, escapeHtml(entry.title));
     entry.container.on('add', function () { loadOverlay(entry); });
     if (entry.spec.refreshSeconds > 0) {
@@ -209,6 +256,144 @@
     return entry.body;
   }
 
+
+  /** Register (or replace) the legend entries of an overlay; see the header. */
+  function addLegend(id, spec) {
+    if (!spec || !Array.isArray(spec.entries)) {
+      throw new Error('DisasterConsole.addLegend(' + id + '): spec.entries must be a list');
+    }
+    var at = legends.findIndex(function (l) { return l.id === id; });
+    if (at >= 0) { legends[at] = {id: id, spec: spec}; } else { legends.push({id: id, spec: spec}); }
+    renderLegend();
+  }
+
+  /** A legend symbol drawn with styles only (never HTML from data). */
+  function legendSymbol(symbol) {
+    var s = symbol || {};
+    var box = document.createElement('span');
+    box.className = 'legend-symbol legend-' + (s.kind || 'fill');
+    box.setAttribute('aria-hidden', 'true');
+    var colour = s.colour || '#9aa5ad';
+    if (s.kind === 'line') {
+      var line = document.createElement('span');
+      line.className = 'legend-stroke';
+      line.style.borderTop = (s.width || 3) + 'px ' + (s.dash ? 'dashed' : 'solid') + ' ' + colour;
+      box.appendChild(line);
+    } else if (s.kind === 'bar') {
+      var fill = document.createElement('span');
+      fill.className = 'legend-bar-fill';
+      fill.style.width = Math.round(100 * Math.max(0, Math.min(1, s.share === undefined ? 1 : s.share))) + '%';
+      fill.style.background = colour;
+      box.style.borderColor = s.border || '#2c3440';
+      box.appendChild(fill);
+    } else if (s.kind === 'glyph') {
+      box.textContent = s.text || '!';
+      box.style.color = colour;
+    } else if (s.kind === 'ring') {
+      box.style.borderColor = colour;
+    } else {
+      box.style.background = colour;
+      if (s.border) { box.style.borderColor = s.border; }
+    }
+    return box;
+  }
+
+  function overlayEntry(id) {
+    return overlays.filter(function (e) { return e.id === id; })[0] || null;
+  }
+
+  function renderLegend() {
+    if (!legendEl) { return; }
+    legendEl.textContent = '';
+    legends.forEach(function (item) {
+      var spec = item.spec;
+      var entry = spec.overlay ? overlayEntry(spec.overlay) : null;
+      if (spec.overlay && (!entry || entry.skipped)) { return; }
+      var group = document.createElement('div');
+      group.className = 'legend-group' + (entry && !shown(entry) ? ' legend-hidden' : '');
+      group.setAttribute('data-legend', item.id);
+      var head = document.createElement('div');
+      head.className = 'legend-title';
+      head.textContent = t(spec.title || (entry ? entry.title : item.id));
+      if (entry && !shown(entry)) {
+        var off = document.createElement('span');
+        off.className = 'muted';
+        off.textContent = t({zh_CN: '（图层未显示）', en: ' (layer hidden)'});
+        head.appendChild(off);
+      }
+      group.appendChild(head);
+      // A hidden layer's entries take no room: its title says it is there to switch on.
+      if (entry && !shown(entry)) { legendEl.appendChild(group); return; }
+      var list = document.createElement('div');
+      list.className = 'legend-entries';
+      spec.entries.forEach(function (e) {
+        var row = document.createElement('span');
+        row.className = 'legend-entry';
+        row.appendChild(legendSymbol(e.symbol));
+        row.appendChild(document.createTextNode(t(e.label)));
+        list.appendChild(row);
+      });
+      group.appendChild(list);
+      if (spec.note) {
+        var note = document.createElement('div');
+        note.className = 'legend-note';
+        note.textContent = t(spec.note);
+        group.appendChild(note);
+      }
+      legendEl.appendChild(group);
+    });
+  }
+
+  /** The side bar's first section: the layer box and the legend (collapsible, remembered). */
+  function buildLayerSection(map) {
+    var host = document.getElementById('console-panels');
+    var section = document.createElement('details');
+    section.className = 'console-panel console-layers';
+    section.id = 'console-layers';
+    var key = 'disaster.console.layers.open';
+    var stored = null;
+    try { stored = window.localStorage.getItem(key); } catch (e) { stored = null; }
+    section.open = stored !== '0';
+    section.addEventListener('toggle', function () {
+      try { window.localStorage.setItem(key, section.open ? '1' : '0'); } catch (e) { /* private mode */ }
+    });
+    var summary = document.createElement('summary');
+    summary.textContent = t({zh_CN: '图层与图例', en: 'Layers and legend'});
+    section.appendChild(summary);
+    var box = control.getContainer();
+    box.setAttribute('aria-label', t({zh_CN: '地图图层', en: 'Map layers'}));
+    section.appendChild(box);
+    legendEl = document.createElement('div');
+    legendEl.className = 'legend';
+    legendEl.id = 'console-legend';
+    legendEl.setAttribute('aria-label', t({zh_CN: '图例', en: 'Legend'}));
+    section.appendChild(legendEl);
+    host.insertBefore(section, host.firstChild);
+    map.on('overlayadd overlayremove', renderLegend);
+    renderLegend();
+  }
+
+  /** Leaflet's own control texts (zoom buttons, attribution, layer toggle) in the page's language. */
+  function translateControls(map) {
+    var label = function (el, text) {
+      if (!el) { return; }
+      el.title = text;
+      el.setAttribute('aria-label', text);
+    };
+    if (map.zoomControl) {
+      label(map.zoomControl._zoomInButton, t({zh_CN: '放大', en: 'Zoom in'}));
+      label(map.zoomControl._zoomOutButton, t({zh_CN: '缩小', en: 'Zoom out'}));
+    }
+    if (map.attributionControl) {
+      // The library's credit stays (its licence asks for it); only its tooltip is translated.
+      map.attributionControl.setPrefix('<a href="https://leafletjs.com" title="' +
+        escapeHtml(t({zh_CN: '开源交互式地图库', en: 'A JavaScript library for interactive maps'})) +
+        '">Leaflet</a>');
+    }
+    label(control.getContainer().querySelector('.leaflet-control-layers-toggle'),
+          t({zh_CN: '图层', en: 'Layers'}));
+  }
+
   /** Called once by the page after folium created the map: installs everything registered. */
   function start(map, options) {
     config = options || {};
@@ -225,6 +410,8 @@
       blank.addTo(map);
     }
     control = L.control.layers(bases, {}, {collapsed: false, position: 'topright'}).addTo(map);
+    buildLayerSection(map);
+    translateControls(map);
     statusEl = document.createElement('div');
     statusEl.className = 'console-status';
     statusEl.setAttribute('role', 'status');
@@ -241,6 +428,7 @@
       started = true;
       rest.forEach(installOverlay);
       panels.forEach(installPanel);
+      renderLegend();
     }
     first.forEach(function (entry) {
       entry.container.on('load', function () {
@@ -248,6 +436,7 @@
       });
     });
     first.forEach(installOverlay);
+    renderLegend();
     if (!first.some(shown)) { release(); }
     window.setTimeout(release, 2000);
   }
@@ -527,6 +716,29 @@
     return n > (typeof limit === 'number' ? limit : CANVAS_THRESHOLD);
   }
 
+  var areaNamesPromise = null;
+
+  /** {code: name} of the counties and townships (fetched once per page). */
+  function areaNames() {
+    if (!areaNamesPromise) {
+      areaNamesPromise = fetchJSON('/api/v1/areas?zoom=0').then(function (fc) {
+        var names = {};
+        (fc.features || []).forEach(function (f) { names[f.properties.code] = f.properties.name; });
+        return names;
+      }, function (err) { areaNamesPromise = null; throw err; });
+    }
+    return areaNamesPromise;
+  }
+
+  /** An ISO time as Beijing time (the bureau's time, whatever the browser's zone). */
+  function localTime(iso) {
+    if (!iso) { return ''; }
+    var d = new Date(iso);
+    return isNaN(d) ? String(iso) : d.toLocaleString(DisasterConsole.lang === 'en' ? 'en-GB' : 'zh-CN',
+      {timeZone: 'Asia/Shanghai', hour12: false, year: 'numeric', month: '2-digit', day: '2-digit',
+       hour: '2-digit', minute: '2-digit'});
+  }
+
   /** Reload an overlay now (e.g. after a write changed what it shows). */
   function reload(id) {
     overlays.forEach(function (entry) {
@@ -539,9 +751,12 @@
     lang: document.documentElement.getAttribute('lang') === 'en' ? 'en' : 'zh_CN',
     addOverlay: addOverlay,
     addPanel: addPanel,
+    addLegend: addLegend,
     fetchJSON: fetchJSON,
     sendJSON: sendJSON,
     escapeHtml: escapeHtml,
+    areaNames: areaNames,
+    localTime: localTime,
     popup: popup,
     polygonLayer: polygonLayer,
     manyPolygons: manyPolygons,
@@ -550,6 +765,7 @@
     reload: reload,
     start: start,
     overlays: overlays,
-    panels: panels
+    panels: panels,
+    legends: legends
   };
 }());

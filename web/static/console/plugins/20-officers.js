@@ -11,6 +11,8 @@
 
   var KIND = {initial: {zh_CN: '初报', en: 'Initial'}, update: {zh_CN: '续报', en: 'Update'},
               final: {zh_CN: '核报', en: 'Final'}};
+  // 国家自然灾害救助应急预案 writes the response levels with Roman numerals: Ⅰ级 … Ⅳ级.
+  var ROMAN = {I: 'Ⅰ', II: 'Ⅱ', III: 'Ⅲ', IV: 'Ⅳ'};
   var INDICATORS = [
     ['affected_people', {zh_CN: '受灾人口', en: 'Affected people'}],
     ['dead', {zh_CN: '死亡', en: 'Dead'}], ['missing', {zh_CN: '失踪', en: 'Missing'}],
@@ -28,11 +30,7 @@
     return e;
   }
   function num(v) { return v === null || v === undefined ? '' : Number(v).toLocaleString(); }
-  function localTime(iso) {
-    var d = new Date(iso);
-    return isNaN(d) ? iso : d.toLocaleString(DC.lang === 'en' ? 'en-GB' : 'zh-CN',
-                                             {timeZone: 'Asia/Shanghai', hour12: false});
-  }
+  var localTime = DC.localTime;
 
   DC.addOverlay('uncovered-communities', {
     title: {zh_CN: '无信息员的社区（村）', en: 'Communities without an officer'},
@@ -43,7 +41,6 @@
       var data = await DC.fetchJSON('/api/v1/officers/uncovered?' + DC.viewParams(map));
       var open = function (p, latlng) {
         L.popup().setLatLng(latlng).setContent(DC.popup(p.name, [
-          [t({zh_CN: '代码', en: 'Code'}), p.code],
           [t({zh_CN: '状态', en: 'Status'}),
            t({zh_CN: '无主岗信息员', en: 'No primary officer'}) +
            (p.without_backup ? t({zh_CN: '，无B岗', en: ', no backup'}) : '')]
@@ -72,7 +69,9 @@
     title: {zh_CN: '逾期未报', en: 'Overdue reports'},
     refreshSeconds: 120,
     render: async function (element) {
-      var rows = await DC.fetchJSON('/api/v1/reports/overdue');
+      var both = await Promise.all([DC.fetchJSON('/api/v1/reports/overdue'),
+                                    DC.areaNames().catch(function () { return {}; })]);
+      var rows = both[0], areas = both[1];
       element.textContent = '';
       if (!rows.length) {
         element.appendChild(el('p', t({zh_CN: '没有逾期的灾情报告。', en: 'No report is overdue.'}),
@@ -83,19 +82,22 @@
       var table = el('table', null, 'list overdue-reports');
       var head = el('tr');
       [{zh_CN: '社区（村）', en: 'Community'}, {zh_CN: '报告', en: 'Report'},
-       {zh_CN: '应报时间', en: 'Due'}, {zh_CN: '事件', en: 'Event'}].forEach(function (h) {
+       {zh_CN: '应报时间', en: 'Due'}].forEach(function (h) {
         head.appendChild(el('th', t(h)));
       });
       table.appendChild(head);
       rows.slice(0, 200).forEach(function (r) {
         var tr = el('tr');
-        tr.appendChild(el('td', r.name + ' ' + r.community));
+        var township = areas[r.township_code];
+        tr.appendChild(el('td', r.name + (township ? '（' + township + '）' : '')));
         tr.appendChild(el('td', KIND[r.kind] ? t(KIND[r.kind]) : r.kind));
         tr.appendChild(el('td', localTime(r.due_at)));
-        tr.appendChild(el('td', r.event_code));
         table.appendChild(tr);
       });
       element.appendChild(table);
+      if (rows.length > 200) {
+        element.appendChild(el('p', t({zh_CN: '仅列出前200个。', en: 'The first 200 are listed.'}), 'muted'));
+      }
     }
   });
 
@@ -107,20 +109,41 @@
       element.textContent = '';
       var level = data.response.level;
       element.appendChild(el('p', t({zh_CN: '建议响应等级：', en: 'Suggested response level: '}) +
-        (level ? level + t({zh_CN: '级', en: ''}) : t({zh_CN: '未达启动条件', en: 'none'})),
+        (level ? (DC.lang === 'en' ? 'level ' + level : (ROMAN[level] || level) + '级')
+          : t({zh_CN: '未达启动条件', en: 'none'})),
         level ? 'response-level level-' + level : 'response-level'));
-      var table = el('table', null, 'list');
+      // Five columns fit the side bar; every indicator of the totals is one click away.
+      var MAIN = ['affected_people', 'dead', 'evacuated', 'direct_loss_10k_yuan'];
+      var byKey = {};
+      INDICATORS.forEach(function (i) { byKey[i[0]] = i[1]; });
+      var table = el('table', null, 'list rollup');
       var head = el('tr');
       head.appendChild(el('th', t({zh_CN: '县区', en: 'County'})));
-      INDICATORS.forEach(function (i) { head.appendChild(el('th', t(i[1]))); });
+      MAIN.forEach(function (k) {
+        head.appendChild(el('th', k === 'dead' ? t({zh_CN: '死亡/失踪', en: 'Dead/missing'}) : t(byKey[k])));
+      });
       table.appendChild(head);
       data.counties.concat([data.totals]).forEach(function (row) {
         var tr = el('tr');
-        tr.appendChild(el('td', row.name || row.code || t({zh_CN: '合计', en: 'Total'})));
-        INDICATORS.forEach(function (i) { tr.appendChild(el('td', num(row[i[0]]))); });
+        tr.appendChild(el('td', row.name || t({zh_CN: '合计', en: 'Total'})));
+        MAIN.forEach(function (k) {
+          tr.appendChild(el('td', k === 'dead' ? num(row.dead || 0) + ' / ' + num(row.missing || 0)
+            : num(row[k])));
+        });
         table.appendChild(tr);
       });
       element.appendChild(table);
+      var details = el('details');
+      details.appendChild(el('summary', t({zh_CN: '合计的全部指标', en: 'Every indicator (total)'})));
+      var all = el('table', null, 'list');
+      INDICATORS.forEach(function (i) {
+        var tr = el('tr');
+        tr.appendChild(el('th', t(i[1])));
+        tr.appendChild(el('td', num(data.totals[i[0]])));
+        all.appendChild(tr);
+      });
+      details.appendChild(all);
+      element.appendChild(details);
       var link = el('a', t({zh_CN: '按乡镇导出 CSV', en: 'Export CSV by township'}));
       link.href = '/api/v1/reports/export.csv';
       element.appendChild(link);

@@ -44,15 +44,15 @@
         pointToLayer: function (f, latlng) {
           var pr = f.properties;
           var radius = 3 + Math.min(9, Math.sqrt((pr.population || 0) / 300));
-          return L.circleMarker(latlng, {pane: 'risk', radius: radius, weight: 0.8,
-                                         color: '#333', fillOpacity: 0.8,
-                                         fillColor: CLASS_COLOURS[pr.risk_class] || '#999'});
+          // Rings, not discs: the community's warning colour stays visible inside them.
+          var colour = CLASS_COLOURS[pr.risk_class] || '#999';
+          return L.circleMarker(latlng, {pane: 'risk', radius: radius, weight: 2, color: colour,
+                                         opacity: 0.95, fillColor: colour, fillOpacity: 0.08});
         },
         onEachFeature: function (f, layer) {
           var pr = f.properties;
           layer.bindPopup(function () {
             return DC.popup(pr.name, [
-              [t({zh_CN: '代码', en: 'Code'}), pr.code],
               [t({zh_CN: '排名', en: 'Rank'}), pr.rank],
               [t({zh_CN: '风险指数', en: 'Risk index'}), pr.risk],
               [t({zh_CN: '风险等级', en: 'Risk class'}), name(CLASS_NAMES, pr.risk_class)],
@@ -77,10 +77,12 @@
       var table = document.createElement('table');
       table.className = 'popup-table risk-ranking';
       var head = document.createElement('tr');
-      ['#', t({zh_CN: '社区（村）', en: 'Community'}), t({zh_CN: '指数', en: 'Risk'}),
-       'H', 'E', 'V', 'C'].forEach(function (text) {
+      [['#', '#'], ['社区（村）', 'Community'], ['指数', 'Risk'], ['危险', 'Hazard'],
+       ['暴露', 'Exposure'], ['脆弱', 'Vulnerability'], ['应对', 'Coping']].forEach(function (text, i) {
         var th = document.createElement('th');
-        th.textContent = text;
+        th.textContent = t({zh_CN: text[0], en: DC.lang === 'en' && i >= 3 ? text[1].charAt(0) : text[1]});
+        if (i >= 3) { th.title = t({zh_CN: text[0], en: text[1]}); }
+        th.className = i === 1 ? 'name' : 'num';
         head.appendChild(th);
       });
       table.appendChild(head);
