@@ -61,6 +61,17 @@ class LoginUser:
         return self.user.actor("api" if self.via_token else "web")
 
 
+# Accounts that are not people: the scheduler's jobs and the command line.
+SYSTEM_ACTORS = {"system": _l("system"), "cli": _l("command line (administrator)"),
+                 "scheduler": _l("scheduler")}
+
+
+def actor_name(name: str | None) -> str:
+    """Who did something, as people read it (the system accounts by what they are)."""
+    known = SYSTEM_ACTORS.get(name or "")
+    return str(known) if known is not None else (name or "")
+
+
 def _select_locale() -> str:
     lang = request.args.get("lang") or session.get("lang")
     if lang in LANGUAGES:
@@ -171,6 +182,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Shanghai")
     app.jinja_env.globals.update(current_locale=current_locale, nav_links=nav_links)
+    app.jinja_env.filters["actor_name"] = actor_name
     app.after_request(_gzip)
     app.after_request(_security_headers)
     from web.auth import throttle

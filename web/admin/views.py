@@ -48,11 +48,76 @@ ACTION_LABELS = {
 }
 
 
+# What an audit entry is about and what was done to it, for actions not named above: an
+# action is "<entity>.<verb>", and each part is read in the reader's language.
+AUDIT_ENTITIES = {
+    "alert": _l("warning"), "alert_policy": _l("warning policy"),
+    "area": _l("area"), "areas": _l("area"), "assessment_parameters": _l("assessment parameters"),
+    "auth": _l("sign-in"), "community": _l("community"), "communities": _l("community"),
+    "depot": _l("depot"), "depots": _l("depot"), "dispatch_order": _l("dispatch order"),
+    "dispatch_plan": _l("dispatch plan"), "evacuation": _l("evacuation"),
+    "evacuation_order": _l("evacuation order"), "event": _l("disaster event"),
+    "hazard_zone": _l("hazard zone"), "hazard_zones": _l("hazard zone"),
+    "hazard-zones": _l("hazard zone"), "item": _l("item"), "items": _l("item"),
+    "needs_profile": _l("needs profile"), "notification": _l("notification"),
+    "officer": _l("information officer"), "officers": _l("information officer"),
+    "officer_assignment": _l("officer assignment"), "officer_proposal": _l("officer proposal"),
+    "report": _l("disaster report"), "report_obligation": _l("report obligation"),
+    "report_reminder": _l("report reminder"), "response_threshold": _l("response threshold"),
+    "roads": _l("road network"), "shelter": _l("shelter"), "shelters": _l("shelter"),
+    "stock": _l("stock"), "stock_warning": _l("stock warning"), "token": _l("API token"),
+    "user": _l("user"), "vehicle": _l("vehicle"), "warning_rule": _l("warning rule"),
+    "weather": _l("weather data"), "weather_source": _l("weather source"),
+}
+AUDIT_VERBS = {
+    "ack": _l("acknowledged"), "acknowledge": _l("acknowledged"), "activate": _l("activated"),
+    "adjustment": _l("adjusted"), "alert": _l("issued"), "approve": _l("approved"),
+    "arrival": _l("check-in"), "bulk_create": _l("created in bulk"), "cancel": _l("cancelled"),
+    "capacity": _l("capacity changed"), "clear": _l("cleared"), "close": _l("closed"),
+    "confirm": _l("confirmed"), "count": _l("counted"), "create": _l("created"),
+    "deactivate": _l("deactivated"), "delete": _l("deleted"), "deliver": _l("delivered"),
+    "departure": _l("departure"), "edit_line": _l("quantity changed"), "escalate": _l("escalated"),
+    "expire": _l("expired"), "extend_area": _l("area extended"), "final": _l("verified report"),
+    "handover": _l("handed over"), "import": _l("imported"), "ingest": _l("ingested"),
+    "initial": _l("initial report"), "issue": _l("issued"), "login": _l("signed in"),
+    "login_failed": _l("failed sign-in"), "logout": _l("signed out"), "minimum": _l("minimum set"),
+    "notify": _l("notified"), "password_change": _l("password changed"), "plan": _l("planned"),
+    "read": _l("read"), "read_all": _l("all read"), "receipt": _l("received"),
+    "reject": _l("rejected"), "release": _l("released"), "resend": _l("resent"),
+    "reset": _l("reset"), "return": _l("returned"), "revoke": _l("revoked"), "save": _l("saved"),
+    "send": _l("sent"), "setting": _l("settings changed"), "ship": _l("shipped"),
+    "stale": _l("overdue"), "status": _l("status changed"), "transfer": _l("transferred"),
+    "update": _l("updated"), "verify": _l("verified"),
+}
+
+
 @bp.app_template_filter("audit_action")
 def audit_action(action: str) -> str:
-    """The audit action in the reader's language (unknown ones as recorded)."""
+    """The audit action in the reader's language (parts not known are shown as recorded)."""
     label = ACTION_LABELS.get(action)
-    return str(label) if label is not None else action
+    if label is not None:
+        return str(label)
+    entity, _dot, verb = action.partition(".")
+    return " · ".join(str(part) for part in (AUDIT_ENTITIES.get(entity, entity),
+                                             AUDIT_VERBS.get(verb, verb)) if str(part))
+
+
+AUDIT_SOURCES = {"web": _l("web page"), "api": _l("API"), "cli": _l("command line"),
+                 "system": _l("system"), "scheduler": _l("scheduler"), "link": _l("link")}
+
+
+@bp.app_template_filter("audit_source")
+def audit_source(source: str | None) -> str:
+    """Where a change came from (web page, API, command line…), in the reader's language."""
+    known = AUDIT_SOURCES.get(source or "")
+    return str(known) if known is not None else (source or "")
+
+
+@bp.app_template_filter("audit_entity")
+def audit_entity(entity_type: str | None) -> str:
+    """What an audit entry is about, in the reader's language."""
+    known = AUDIT_ENTITIES.get(entity_type or "")
+    return str(known) if known is not None else (entity_type or "")
 
 
 # Destructive actions: endpoint → (question, button label).

@@ -27,12 +27,17 @@
   }
   function num(v) { return v === null || v === undefined ? '' : Number(v).toLocaleString(); }
 
+  function itemName(s) {
+    return (DC.lang === 'en' ? (s.name_en || s.name) : s.name) || s.item;
+  }
+
   /** A small bar chart (one bar per item, height ∝ share of the largest depot's stock). */
   function barsIcon(stock, maxima) {
     var bars = stock.slice(0, 8).map(function (s) {
       var h = Math.max(2, Math.round(22 * s.quantity / (maxima[s.item] || 1)));
+      var label = itemName(s) + ' ' + num(s.quantity) + ' ' + (s.unit || '');
       return '<span style="display:inline-block;width:4px;margin-right:1px;height:' + h +
-        'px;background:#0b5cad;vertical-align:bottom" title="' + DC.escapeHtml(s.item) + '"></span>';
+        'px;background:#0b5cad;vertical-align:bottom" title="' + DC.escapeHtml(label) + '"></span>';
     }).join('');
     return L.divIcon({className: 'stock-bars', iconSize: [48, 26], iconAnchor: [24, 26],
                       html: '<div style="background:#fffc;border:1px solid #0b5cad;padding:1px 2px;' +
@@ -59,10 +64,9 @@
         var marker = L.marker([c[1], c[0]], {pane: p, icon: barsIcon(pr.stock || [], maxima)});
         marker.bindPopup(function () {
           var rows = (pr.stock || []).map(function (s) {
-            var name = DC.lang === 'en' ? (s.name_en || s.name) : s.name;
-            return [name || s.item, num(s.quantity) + ' ' + (s.unit || '')];
+            return [itemName(s), num(s.quantity) + ' ' + (s.unit || '')];
           });
-          return DC.popup(pr.name + ' (' + pr.code + ')', rows);
+          return DC.popup(pr.name, rows);
         });
         group.addLayer(marker);
       });
