@@ -45,6 +45,23 @@ class Message(str):
         return (Message, (self.template, self.params))
 
 
+class Choices(Message):
+    """Allowed values, each translated as a catalogue key (``initial`` → 初报) and listed."""
+
+    def __new__(cls, values: list[str]) -> Choices:
+        self = str.__new__(cls, ", ".join(values))
+        self.template, self.params, self.values = ", ".join(values), {}, list(values)
+        return self
+
+    def translate(self, gettext: Callable[[str], str]) -> str:
+        words = [gettext(v) for v in self.values]
+        separator = ", " if all(w.isascii() for w in words) else "、"
+        return separator.join(words)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Choices, (self.values,))
+
+
 def msg(template: str, /, **params: Any) -> Message:
     """A translatable message: English ``template`` with ``%(name)s`` placeholders."""
     return Message(template, params)

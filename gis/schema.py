@@ -16,6 +16,7 @@ translatable.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Annotated, Any, TypeVar
 
@@ -23,7 +24,7 @@ import pydantic
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from gis.errors import ValidationError
-from gis.messages import Message, msg
+from gis.messages import Choices, Message, msg
 
 __all__ = ["Id", "Int64", "Schema", "Text", "error_fields", "no_nul", "text", "validate",
            "validate_rows"]
@@ -129,7 +130,9 @@ def _message(error: Mapping[str, Any]) -> tuple[str, Message | str]:
     params = {k: (", ".join(map(str, v)) if isinstance(v, list | tuple) else v)
               for k, v in ctx.items()}
     if error["type"] in ("literal_error", "enum") and "expected" in params:
-        params["expected"] = str(params["expected"]).replace("'", "")
+        # "'initial', 'update' or 'final'": each value is a catalogue key (初报、续报、核报).
+        values = re.findall(r"'([^']*)'", str(params["expected"]))
+        params["expected"] = Choices(values) if values else str(params["expected"])
     return code, Message(template, params)
 
 
