@@ -131,7 +131,7 @@ def _message(error: Mapping[str, Any]) -> tuple[str, Message | str]:
               for k, v in ctx.items()}
     if error["type"] in ("literal_error", "enum") and "expected" in params:
         # "'initial', 'update' or 'final'": each value is a catalogue key (初报、续报、核报).
-        values = re.findall(r"'([^']*)'", str(params["expected"]))
+        values = [v for v in re.findall(r"'([^']*)'", str(params["expected"])) if v]
         params["expected"] = Choices(values) if values else str(params["expected"])
     return code, Message(template, params)
 

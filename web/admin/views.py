@@ -56,7 +56,9 @@ AUDIT_ENTITIES = {
     "auth": _l("sign-in"), "community": _l("community"), "communities": _l("community"),
     "depot": _l("depot"), "depots": _l("depot"), "dispatch_order": _l("dispatch order"),
     "dispatch_plan": _l("dispatch plan"), "evacuation": _l("evacuation"),
-    "evacuation_order": _l("evacuation order"), "event": _l("disaster event"),
+    "evacuation_order": _l("evacuation order"), "evacuation_plan": _l("evacuation plan"),
+    "report_review": _l("report review"), "shelter_movement": _l("shelter check-in"),
+    "community_ack": _l("acknowledgement"), "event_peak": _l("event peak"), "event": _l("disaster event"),
     "hazard_zone": _l("hazard zone"), "hazard_zones": _l("hazard zone"),
     "hazard-zones": _l("hazard zone"), "item": _l("item"), "items": _l("item"),
     "needs_profile": _l("needs profile"), "notification": _l("notification"),
@@ -103,7 +105,8 @@ def audit_action(action: str) -> str:
 
 
 AUDIT_SOURCES = {"web": _l("web page"), "api": _l("API"), "cli": _l("command line"),
-                 "system": _l("system"), "scheduler": _l("scheduler"), "link": _l("link")}
+                 "system": _l("system"), "scheduler": _l("scheduler"), "link": _l("link"),
+                 "login": _l("sign-in page"), "page": _l("web page"), "phone": _l("phone")}
 
 
 @bp.app_template_filter("audit_source")
