@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from disaster.communities import Community
+from disaster.event_impact import held_warnings
 from disaster.reports.latest import latest_figures
 from disaster.warnings.levels import WarningLevel
 from disaster.warnings.state import community_max_levels
@@ -108,6 +109,20 @@ def committed_quantities(session: Session) -> dict[tuple[str, str], int]:
 SOURCES = ("both", "reports", "model")
 
 
+def _event_levels(session: Session) -> dict[str, WarningLevel]:
+    """Each community's highest current warning level, or the peak its open event holds.
+
+    Estimates belong to the event: a village whose warning lifted while the event is open still
+    needs what its peak warning implied until the duty officer closes the event.
+    """
+    levels = dict(community_max_levels(session))
+    for code, _hazard, level, _peak, _metric in held_warnings(session):
+        held = WarningLevel(level)
+        if code not in levels or held.rank > levels[code].rank:
+            levels[code] = held
+    return levels
+
+
 def compute_needs(session: Session, profile: NeedsProfile | str | None = None,
                   source: str = "both") -> list[Destination]:
     """Destinations with their remaining needs under ``profile`` (the active one by default).
@@ -129,7 +144,7 @@ def compute_needs(session: Session, profile: NeedsProfile | str | None = None,
     items = {i.code: i for i in session.scalars(select(Item))}
     norms = [n for n in profile.norms if n["item"] in items]
 
-    levels = community_max_levels(session)  # priorities use the level whatever the source
+    levels = _event_levels(session)  # priorities use the level whatever the source
     figures = latest_figures(session) if source != "model" else {}
     shelters = [] if source == "model" else list(session.scalars(select(Shelter).where(
         Shelter.status.in_((ShelterStatus.OPEN, ShelterStatus.FULL)), Shelter.occupancy > 0)))

@@ -85,3 +85,26 @@ def test_admin_edits_a_profile_and_bad_norms_name_the_field(relief_db):
     duty = Actor(user_id=None, username="duty", role=Role.DUTY_OFFICER)
     with pytest.raises(PermissionDenied):
         catalog.save_profile(relief_db, duty, "china", days=5)
+
+
+
+def test_needs_of_a_lifted_warning_stay_while_its_event_is_open(session):
+    """Estimates belong to the event: needs modelled at the peak outlive the warning until the
+    duty officer closes the event."""
+    from disaster.events import close_event, create_event
+    from tests.disaster.assessment.factories import build_region
+    from tests.disaster.assessment.test_event_peaks import DUTY, HOUR, RED, T0, evaluate
+
+    catalog.ensure_items(session, ADMIN)
+    code = build_region(session).communities[0]
+    event = create_event(session, DUTY, hazard="rainstorm", started_at=T0, name="7·1暴雨")
+    evaluate(session, T0 + HOUR, {code: RED}, {code: 220.0})
+    at_peak = {d.code: d for d in compute_needs(session, source="model")}[code]
+    assert at_peak.level == "red" and at_peak.evacuated > 0
+
+    evaluate(session, T0 + 2 * HOUR, {code: None})  # the warning lifts
+    lifted = {d.code: d for d in compute_needs(session, source="model")}
+    assert lifted[code].level == "red" and lifted[code].evacuated == at_peak.evacuated
+
+    close_event(session, DUTY, event.id, T0 + 3 * HOUR)
+    assert code not in {d.code for d in compute_needs(session, source="model")}
