@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "disaster.reports.models",
     "disaster.settings_models",
     "disaster.weather.models",
+    "disaster.weather.grib.runs",
     "disaster.warnings.models",
     "disaster.notify.models",
     "disaster.assessment.models",

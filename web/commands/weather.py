@@ -36,7 +36,7 @@ def _parse_now(value: str | None) -> dt.datetime | None:
 
 @click.group("weather")
 def weather() -> None:
-    """Weather ingestion (grid-files, open-meteo, cap-feed, scenario)."""
+    """Weather ingestion (grid-files, grib2, open-meteo, cap-feed, scenario)."""
 
 
 @weather.command("ingest")
@@ -64,6 +64,30 @@ def ingest(obj: CliContext, provider: str, source: str, now_text: str | None, re
     emit(obj, data, lambda d: (f"issued {d['issued']}, updated {d['updated']}, cancelled "
                                f"{d['cancelled']} (stored {report.stored} grids, "
                                f"{report.unchanged} unchanged, {len(report.errors)} errors)"))
+
+
+@weather.command("status")
+@command_options
+def status(obj: CliContext) -> None:
+    """Per GRIB2 source: latest run, steps held and the run each valid hour comes from."""
+    from disaster.weather.grib import runs
+
+    with obj.session() as session:
+        data = runs.status(session)
+
+    def text(d: list[dict]) -> str:
+        lines = []
+        for s in d:
+            lines.append(f"{s['source']}: latest run {s['latest_run'] or '-'}")
+            for r in s["runs"]:
+                lines.append(f"  run {r['run']}: {r['steps_held']} steps held "
+                             f"({', '.join(f'{h:g}' for h in r['steps'])} h)")
+            for h in s["hours"]:
+                member = "" if h["member"] is None else f" member {h['member']}"
+                lines.append(f"  {h['valid_time']} {h['variable']}{member} from {h['run']}")
+        return "\n".join(lines) or "no GRIB2 data held"
+
+    emit(obj, data, text)
 
 
 @click.group("alerts")

@@ -1,0 +1,40 @@
+"""GRIB2 model runs: which run (or analysis) each stored hourly grid comes from
+
+Revision ID: 0018_grib
+Revises: 0010_acks
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0018_grib"
+down_revision = "0010_acks"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "weather_grid_origins",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("provider", sa.String(length=40), nullable=False),
+        sa.Column("variable", sa.String(length=40), nullable=False),
+        sa.Column("valid_time", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("geometry_key", sa.String(length=64), nullable=False),
+        sa.Column("source", sa.String(length=1000), nullable=False),
+        sa.Column("run_time", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("step_hours", sa.Float(), nullable=False),
+        sa.Column("observed", sa.Boolean(), nullable=False),
+        sa.Column("member", sa.Integer(), nullable=True),
+        sa.Column("source_name", sa.String(length=1000), nullable=False),
+        sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_weather_grid_origins")),
+        sa.UniqueConstraint("provider", "variable", "valid_time", "geometry_key",
+                            name=op.f("uq_weather_grid_origins_provider")),
+    )
+    with op.batch_alter_table("weather_grid_origins") as batch_op:
+        batch_op.create_index(batch_op.f("ix_weather_grid_origins_valid_time"), ["valid_time"])
+        batch_op.create_index(batch_op.f("ix_weather_grid_origins_source"), ["source"])
+
+
+def downgrade() -> None:
+    op.drop_table("weather_grid_origins")
