@@ -20,6 +20,7 @@ MODEL_MODULES = [
     "disaster.weather.models",
     "disaster.weather.grib.runs",
     "disaster.warnings.models",
+    "disaster.warnings.certainty",
     "disaster.notify.models",
     "disaster.assessment.models",
     "shelters.models",

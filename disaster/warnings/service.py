@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from disaster.communities import Community
 from disaster.warnings import alerts as alerts_mod
-from disaster.warnings import engine
+from disaster.warnings import engine, ensemble
 from disaster.warnings import rules as rules_mod
 from disaster.warnings.levels import Hazard, WarningLevel
 from disaster.weather.grids import GridSpec, unpack
@@ -87,6 +87,8 @@ def compute_levels(session: Session, now: dt.datetime) -> dict[Hazard, alerts_mo
         by_geom.setdefault(r.geometry_key, []).append(r)
     n = len(comm.codes)
     best: dict[Hazard, tuple[np.ndarray, np.ndarray, dict[int, str]]] = {}
+    stacks: dict[Hazard, np.ndarray] = {}    # ensemble: members × communities level ranks
+    observed: dict[Hazard, np.ndarray] = {}  # ranks met by the hours up to ``now`` alone
     for rows_g in by_geom.values():
         first = rows_g[0]
         spec = GridSpec(first.crs, tuple(first.transform) if first.transform else None,
@@ -97,6 +99,15 @@ def compute_levels(session: Session, now: dt.datetime) -> dict[Hazard, alerts_mo
         for r in rows_g:
             series.setdefault(r.variable, engine.Series({}, index.size)).hours[r.valid_time] = \
                 _compact(r, index)
+        series, members = ensemble.split(series)
+        if members:
+            for hazard, stack in ensemble.member_ranks(by_hazard, members, index, now).items():
+                prev = stacks.get(hazard)
+                stacks[hazard] = stack if prev is None or prev.shape != stack.shape \
+                    else np.maximum(prev, stack)
+        for res in engine.evaluate_grid(by_hazard, ensemble.observed_only(series, now), index, now):
+            prev = observed.get(res.hazard)
+            observed[res.hazard] = res.ranks if prev is None else np.maximum(prev, res.ranks)
         for res in engine.evaluate_grid(by_hazard, series, index, now):
             if res.hazard not in best:
                 best[res.hazard] = (res.ranks.copy(), res.peaks.copy(), dict(res.metrics))
@@ -108,21 +119,34 @@ def compute_levels(session: Session, now: dt.datetime) -> dict[Hazard, alerts_mo
             metrics.update(res.metrics)
     upstream = _upstream_levels(session, now, comm.codes)
     out: dict[Hazard, alerts_mod.Desired] = {}
-    for hazard in set(best) | set(upstream):
+    for hazard in set(best) | set(upstream) | set(stacks):
         ranks, peaks, metrics = best.get(hazard, (np.full(n, -1, np.int16), np.full(n, np.nan), {}))
+        stack = stacks.get(hazard)
+        if stack is not None:
+            # Where no deterministic forecast covers a community the members decide its level.
+            alone = ranks < 0
+            ranks[alone] = ensemble.level_from_members(stack)[alone]
         up = upstream.get(hazard)
         if up is not None:
             ranks = np.maximum(ranks, up)  # upstream evaluated everywhere (0 where not warned)
+        share = ensemble.probability_of(stack, ranks) if stack is not None else None
+        seen = observed.get(hazard)
         levels: dict[str, WarningLevel | None] = {}
         peak_out: dict[str, float | None] = {}
         metric_out: dict[str, str | None] = {}
+        prob_out: dict[str, float | None] = {}
+        observed_out: dict[str, bool] = {}
         for i in np.flatnonzero(ranks >= 0):
             code = comm.codes[i]
             levels[code] = alerts_mod.rank_to_level(int(ranks[i]))
             p = peaks[i]
             peak_out[code] = None if not np.isfinite(p) else float(p)
             metric_out[code] = metrics.get(int(ranks[i]))
-        out[hazard] = alerts_mod.Desired(levels, peak_out, metric_out)
+            if share is not None and np.isfinite(share[i]):
+                prob_out[code] = round(float(share[i]), 4)
+            if seen is not None and ranks[i] > 0 and seen[i] >= ranks[i]:
+                observed_out[code] = True
+        out[hazard] = alerts_mod.Desired(levels, peak_out, metric_out, prob_out, observed_out)
     return out
 
 

@@ -1,4 +1,5 @@
-"""GRIB2 model runs: which run (or analysis) each stored hourly grid comes from
+"""GRIB2 model runs: which run (or analysis) each stored hourly grid comes from; the CAP
+certainty (ensemble probability) of each alert message
 
 Revision ID: 0018_grib
 Revises: 0010_acks
@@ -36,5 +37,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_weather_grid_origins_source"), ["source"])
 
 
+    op.create_table(
+        "alert_certainties",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("alert_id", sa.Integer(), nullable=False),
+        sa.Column("certainty", sa.String(length=20), nullable=False),
+        sa.Column("probability", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(["alert_id"], ["alerts.id"], ondelete="CASCADE",
+                                name=op.f("fk_alert_certainties_alert_id_alerts")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_certainties")),
+        sa.UniqueConstraint("alert_id", name=op.f("uq_alert_certainties_alert_id")),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table("alert_certainties")
     op.drop_table("weather_grid_origins")
