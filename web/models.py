@@ -21,6 +21,7 @@ MODEL_MODULES = [
     "disaster.weather.grib.runs",
     "disaster.warnings.models",
     "disaster.warnings.certainty",
+    "disaster.warnings.impact_matrix",
     "disaster.notify.models",
     "disaster.assessment.models",
     "shelters.models",

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from disaster.communities import Community
 from disaster.warnings import alerts as alerts_mod
-from disaster.warnings import engine, ensemble
+from disaster.warnings import engine, ensemble, impact_matrix
 from disaster.warnings import rules as rules_mod
 from disaster.warnings.levels import Hazard, WarningLevel
 from disaster.weather.grids import GridSpec, unpack
@@ -118,6 +118,8 @@ def compute_levels(session: Session, now: dt.datetime) -> dict[Hazard, alerts_mo
             peaks[higher] = res.peaks[higher]
             metrics.update(res.metrics)
     upstream = _upstream_levels(session, now, comm.codes)
+    matrices = impact_matrix.enabled(session)
+    exposure: list = []  # risk and population, computed once if a matrix needs them
     out: dict[Hazard, alerts_mod.Desired] = {}
     for hazard in set(best) | set(upstream) | set(stacks):
         ranks, peaks, metrics = best.get(hazard, (np.full(n, -1, np.int16), np.full(n, np.nan), {}))
@@ -126,11 +128,15 @@ def compute_levels(session: Session, now: dt.datetime) -> dict[Hazard, alerts_mo
             # Where no deterministic forecast covers a community the members decide its level.
             alone = ranks < 0
             ranks[alone] = ensemble.level_from_members(stack)[alone]
+        seen = observed.get(hazard)
+        labels: dict[str, tuple[str, str]] = {}
+        cfg = matrices.get(hazard)
+        if cfg is not None:
+            ranks, labels = _matrix_levels(session, cfg, ranks, stack, seen, comm.codes, exposure)
         up = upstream.get(hazard)
         if up is not None:
             ranks = np.maximum(ranks, up)  # upstream evaluated everywhere (0 where not warned)
         share = ensemble.probability_of(stack, ranks) if stack is not None else None
-        seen = observed.get(hazard)
         levels: dict[str, WarningLevel | None] = {}
         peak_out: dict[str, float | None] = {}
         metric_out: dict[str, str | None] = {}
@@ -146,8 +152,22 @@ def compute_levels(session: Session, now: dt.datetime) -> dict[Hazard, alerts_mo
                 prob_out[code] = round(float(share[i]), 4)
             if seen is not None and ranks[i] > 0 and seen[i] >= ranks[i]:
                 observed_out[code] = True
-        out[hazard] = alerts_mod.Desired(levels, peak_out, metric_out, prob_out, observed_out)
+        out[hazard] = alerts_mod.Desired(levels, peak_out, metric_out, prob_out, observed_out,
+                                         {c: lb for c, lb in labels.items() if c in levels})
     return out
+
+
+def _matrix_levels(session: Session, cfg: dict, ranks: np.ndarray, stack: np.ndarray | None,
+                   seen: np.ndarray | None, codes: list[str], exposure: list
+                   ) -> tuple[np.ndarray, dict[str, tuple[str, str]]]:
+    """Levels from the hazard's likelihood × impact matrix (disaster.warnings.impact_matrix)."""
+    if not exposure:
+        exposure.extend(impact_matrix.community_exposure(session, codes))
+    trigger = WarningLevel(cfg["trigger"]).rank
+    share = ensemble.probability_of(stack, np.full(ranks.size, trigger, np.int16)) \
+        if stack is not None else None
+    levels, labels = impact_matrix.classify(cfg, ranks, share, seen, *exposure)
+    return levels, {codes[i]: lb for i, lb in enumerate(labels) if lb is not None}
 
 
 def _upstream_levels(session: Session, now: dt.datetime, codes: list[str]) -> dict[Hazard, np.ndarray]:

@@ -184,6 +184,65 @@ def set_rule(obj: CliContext, rule_id: int, threshold: float | None, window_hour
     emit(obj, data, lambda d: f"rule {d['id']}: {d}")
 
 
+@warnings_group.command("impact-matrix")
+@click.argument("hazard", required=False)
+@click.option("--enable/--disable", "enabled", default=None,
+              help="Switch the hazard to its likelihood × impact matrix, or back to the rules.")
+@click.option("--set", "changes", default=None,
+              help='JSON of the keys to change, e.g. '
+                   '\'{"matrix": {"high": [null, "yellow", "orange", "red"]}}\'.')
+@command_options
+def impact_matrix_cmd(obj: CliContext, hazard: str | None, enabled: bool | None,
+                      changes: str | None) -> None:
+    """Show impact matrices, or change one hazard's (impact-based warnings, WMO MHIBFWS)."""
+    import json
+
+    from disaster.access import cli_actor
+    from disaster.warnings import impact_matrix
+
+    with obj.session() as session:
+        if hazard is None:
+            data = impact_matrix.all_matrices(session)
+        else:
+            body = {}
+            if changes:
+                try:
+                    body = json.loads(changes)
+                except ValueError as exc:
+                    raise DisasterValidationError(f"--set is not JSON ({exc})",
+                                                  fields={"set": ["expected a JSON object"]}) from None
+                if not isinstance(body, dict):
+                    raise DisasterValidationError("--set must be a JSON object",
+                                                  fields={"set": ["expected a JSON object"]})
+            if enabled is not None:
+                body["enabled"] = enabled
+            data = [impact_matrix.set_matrix(session, cli_actor(), hazard, body) if body
+                    else impact_matrix.effective(session, _hazard(hazard))]
+
+    def text(d: list[dict]) -> str:
+        lines = []
+        for m in d:
+            lines.append(f"{m['hazard']}: {'matrix in use' if m['enabled'] else 'threshold rules'}"
+                         f" (trigger {m['trigger']})")
+            lines.append("  impact \\ likelihood: " + " ".join(m["likelihoods"]))
+            for imp in m["impacts"]:
+                lines.append(f"  {imp:<8} " + " ".join(f"{c or '-':<8}" for c in m["matrix"][imp]))
+        return "\n".join(lines)
+
+    emit(obj, data, text)
+
+
+def _hazard(value: str):  # type: ignore[no-untyped-def]
+    from disaster.warnings.levels import Hazard
+
+    try:
+        return Hazard(value)
+    except ValueError:
+        names = ", ".join(h.value for h in Hazard)
+        raise DisasterValidationError(f"unknown hazard {value!r}",
+                                      fields={"hazard": [f"one of {names}"]}) from None
+
+
 @click.group("scheduler")
 def scheduler_group() -> None:
     """The scheduler process."""

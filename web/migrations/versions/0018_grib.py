@@ -1,5 +1,5 @@
 """GRIB2 model runs: which run (or analysis) each stored hourly grid comes from; the CAP
-certainty (ensemble probability) of each alert message
+certainty (ensemble probability) of each alert message; impact matrices per hazard
 
 Revision ID: 0018_grib
 Revises: 0010_acks
@@ -48,8 +48,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_certainties")),
         sa.UniqueConstraint("alert_id", name=op.f("uq_alert_certainties_alert_id")),
     )
+    op.create_table(
+        "impact_matrices",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("hazard", sa.String(length=32), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("config", sa.JSON(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["updated_by"], ["users.id"], ondelete="SET NULL",
+                                name=op.f("fk_impact_matrices_updated_by_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_impact_matrices")),
+        sa.UniqueConstraint("hazard", name=op.f("uq_impact_matrices_hazard")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("impact_matrices")
     op.drop_table("alert_certainties")
     op.drop_table("weather_grid_origins")
