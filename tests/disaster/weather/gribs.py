@@ -49,8 +49,11 @@ def _pds(f: Field) -> tuple[int, str]:
     return (11 if ens else 8), " ".join(map(str, head + ens + stat))
 
 
-def write_grib(path: Path, fields: list[Field], transform: tuple, crs: str = "EPSG:4326") -> Path:
-    """Write ``fields`` as one GRIB2 file (IEEE floats: values round-trip exactly)."""
+def write_grib(path: Path, fields: list[Field], transform: tuple, crs: str = "EPSG:4326",
+               packing: dict | None = None) -> Path:
+    """Write ``fields`` as one GRIB2 file (default IEEE floats: values round-trip exactly;
+    ``packing`` e.g. ``{"DATA_ENCODING": "SIMPLE_PACKING", "NBITS": 16}`` as models send)."""
+    packing = packing or {"DATA_ENCODING": "IEEE_FLOATING_POINT"}
     chunks = []
     for f in fields:
         h, w = f.values.shape
@@ -64,7 +67,7 @@ def write_grib(path: Path, fields: list[Field], transform: tuple, crs: str = "EP
                 ds.write(f.values.astype(np.float32), 1)
             tmp = path.with_name(f".{path.name}.part.grb2")
             copy(mem.name, str(tmp), driver="GRIB", IDS=ids, PDS_PDTN=pdtn,
-                 PDS_TEMPLATE_ASSEMBLED_VALUES=pds, DATA_ENCODING="IEEE_FLOATING_POINT")
+                 PDS_TEMPLATE_ASSEMBLED_VALUES=pds, **packing)
             chunks.append(tmp.read_bytes())
             tmp.unlink()
     path.write_bytes(b"".join(chunks))
