@@ -48,6 +48,9 @@ def test_ingest_grib2_and_status_name_the_run_of_each_hour(database_url, tmp_pat
 def test_the_scheduler_accepts_a_grib2_source(database_url, tmp_path):
     res = CliRunner().invoke(main, ["--database", database_url, "scheduler", "add-source", "ecmwf",
                                     "--provider", "grib2", "--source", str(tmp_path),
-                                    "--interval-minutes", "60", "--format", "json"])
+                                    "--interval-minutes", "60", "--option", "cycle_hours=12",
+                                    "--option", "steps=0-144/3,150-240/6", "--format", "json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.stdout)["provider"] == "grib2"
+    data = json.loads(res.stdout)
+    assert data["provider"] == "grib2"
+    assert data["options"] == {"cycle_hours": 12, "steps": "0-144/3,150-240/6"}

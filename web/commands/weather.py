@@ -272,18 +272,33 @@ def scheduler_run(obj: CliContext, poll: float, speed: float) -> None:
 @click.option("--source", required=True)
 @click.option("--interval-minutes", type=float, default=10.0)
 @click.option("--stale-after-minutes", type=float, default=90.0)
+@click.option("--option", "option_items", multiple=True, metavar="KEY=VALUE",
+              help="Provider option, repeatable (grib2: cycle_hours=12, steps=0-144/3, ...).")
 @command_options
 def add_source(obj: CliContext, name: str, provider: str, source: str, interval_minutes: float,
-               stale_after_minutes: float) -> None:
+               stale_after_minutes: float, option_items: tuple[str, ...]) -> None:
     """Register a weather source for scheduled ingestion."""
+    import json
+
     from disaster import jobs
     from disaster.access import cli_actor
 
+    options = {}
+    for item in option_items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise DisasterValidationError(f"--option {item!r} is not KEY=VALUE",
+                                          fields={"option": ["expected KEY=VALUE"]})
+        try:
+            options[key.strip()] = json.loads(value)  # numbers and true/false as such
+        except ValueError:
+            options[key.strip()] = value
     with obj.session() as session:
         row = jobs.add_source(session, cli_actor(), name=name, provider=provider, source=source,
                               interval_minutes=interval_minutes,
-                              stale_after_minutes=stale_after_minutes)
-        data = {"id": row.id, "name": row.name, "provider": row.provider, "source": row.source}
+                              stale_after_minutes=stale_after_minutes, options=options or None)
+        data = {"id": row.id, "name": row.name, "provider": row.provider, "source": row.source,
+                "options": row.options}
     emit(obj, data, lambda d: f"source {d['name']} ({d['provider']}) registered")
 
 

@@ -194,3 +194,19 @@ def test_truncated_and_corrupt_messages_are_named_and_the_good_ones_used(session
     np.testing.assert_allclose(_hour(session, RUN + 3 * H), _crop(session, (rain[1] + rain[2]) / 2),
                                rtol=1e-4,
                                atol=1e-4)
+
+
+def test_a_url_template_fetches_each_step_of_the_newest_published_run(session, tmp_path):
+    world.build(session)
+    h, w = world.GRID_SHAPE
+    for step in (3, 6):
+        write_grib(tmp_path / f"{RUN:%Y%m%d%H}-{step}h.grib2",
+                   [Field(np.full((h, w), 0.004 * step), RUN, step)], world.GRID_TRANSFORM)
+    template = f"file://{tmp_path}/{{run:%Y%m%d%H}}-{{step}}h.grib2"
+    report = ingest(session, "grib2", template, now=RUN + 2 * H,
+                    options={"cycle_hours": 12, "delay_hours": 1, "steps": "3-9/3", "runs": 1})
+    assert report.stored == 6  # hours 1–6 from steps 3 and 6
+    assert len(report.errors) == 1 and "-9h.grib2" in report.errors[0]  # not published yet
+    np.testing.assert_allclose(_hour(session, RUN + 5 * H)[0, 0], 4.0, rtol=1e-5)
+    (source,) = status(session)
+    assert source["source"] == template and source["latest_run"] == "2020-08-01T00:00Z"
