@@ -31,6 +31,7 @@
   function cell(tag, text) {
     var el = document.createElement(tag);
     el.textContent = text;
+    if (tag !== 'div') { el.style.padding = '2px 5px'; }
     return el;
   }
 
@@ -40,7 +41,7 @@
     tbl.style.borderCollapse = 'collapse';
     tbl.style.fontSize = '0.8em';
     var head = document.createElement('tr');
-    head.appendChild(cell('th', ''));
+    head.appendChild(cell('th', t({zh_CN: '影响＼可能性', en: 'Impact \\ likelihood'})));
     m.likelihoods.forEach(function (lk) { head.appendChild(cell('th', t(LIKELIHOODS[lk]))); });
     tbl.appendChild(head);
     // Highest impact on top, as the WMO matrix is drawn.
@@ -49,10 +50,12 @@
       tr.appendChild(cell('th', t(IMPACTS[imp])));
       m.matrix[imp].forEach(function (level) {
         var td = cell('td', level ? t(LEVELS[level]) : '—');
-        td.style.padding = '2px 4px';
         td.style.textAlign = 'center';
         td.style.border = '1px solid #ccc';
-        if (level) { td.style.background = LEVEL_COLOURS[level]; }
+        if (level) {
+          td.style.background = LEVEL_COLOURS[level];
+          td.style.color = level === 'yellow' ? '#222' : '#fff';  // readable on each colour
+        }
         tr.appendChild(td);
       });
       tbl.appendChild(tr);
