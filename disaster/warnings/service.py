@@ -131,12 +131,17 @@ def compute_levels(session: Session, now: dt.datetime) -> dict[Hazard, alerts_mo
         seen = observed.get(hazard)
         labels: dict[str, tuple[str, str]] = {}
         cfg = matrices.get(hazard)
+        trigger_share = None
         if cfg is not None:
-            ranks, labels = _matrix_levels(session, cfg, ranks, stack, seen, comm.codes, exposure)
+            ranks, labels, trigger_share = _matrix_levels(session, cfg, ranks, stack, seen,
+                                                          comm.codes, exposure)
         up = upstream.get(hazard)
         if up is not None:
             ranks = np.maximum(ranks, up)  # upstream evaluated everywhere (0 where not warned)
-        share = ensemble.probability_of(stack, ranks) if stack is not None else None
+        # On a matrix the level is no criterion of its own: the members' share meeting the
+        # trigger is the probability; otherwise the share meeting the level itself.
+        share = trigger_share if cfg is not None else \
+            ensemble.probability_of(stack, ranks) if stack is not None else None
         levels: dict[str, WarningLevel | None] = {}
         peak_out: dict[str, float | None] = {}
         metric_out: dict[str, str | None] = {}
@@ -159,15 +164,18 @@ def compute_levels(session: Session, now: dt.datetime) -> dict[Hazard, alerts_mo
 
 def _matrix_levels(session: Session, cfg: dict, ranks: np.ndarray, stack: np.ndarray | None,
                    seen: np.ndarray | None, codes: list[str], exposure: list
-                   ) -> tuple[np.ndarray, dict[str, tuple[str, str]]]:
-    """Levels from the hazard's likelihood × impact matrix (disaster.warnings.impact_matrix)."""
+                   ) -> tuple[np.ndarray, dict[str, tuple[str, str]], np.ndarray | None]:
+    """Levels from the hazard's likelihood × impact matrix (disaster.warnings.impact_matrix),
+    the (likelihood, impact) of each community and the members' share meeting the trigger."""
     if not exposure:
         exposure.extend(impact_matrix.community_exposure(session, codes))
     trigger = WarningLevel(cfg["trigger"]).rank
     share = ensemble.probability_of(stack, np.full(ranks.size, trigger, np.int16)) \
         if stack is not None else None
     levels, labels = impact_matrix.classify(cfg, ranks, share, seen, *exposure)
-    return levels, {codes[i]: lb for i, lb in enumerate(labels) if lb is not None}
+    if share is not None:
+        share = np.where(levels > 0, share, np.nan)
+    return levels, {codes[i]: lb for i, lb in enumerate(labels) if lb is not None}, share
 
 
 def _upstream_levels(session: Session, now: dt.datetime, codes: list[str]) -> dict[Hazard, np.ndarray]:

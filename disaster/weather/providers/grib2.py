@@ -144,16 +144,13 @@ def _window(ds, bounds: Window4326 | None) -> tuple[Window, Affine, float]:
     """The cells covering ``bounds`` (one cell margin) and their transform in −180–180°."""
     t = ds.transform
     shift = 0.0
-    if bounds is None:
-        full = Window(0, 0, ds.width, ds.height)
-        if t.c + ds.width * t.a / 2 > 180:  # a 0–360° grid held east of the antimeridian
-            shift = -360.0
-        return full, t, shift
+    if bounds is None:  # no communities, or a projected grid: read whole, as it is
+        return Window(0, 0, ds.width, ds.height), t, shift
     lon0, lon1 = bounds.lon0, bounds.lon1
     if lon0 < t.c and lon0 + 360 < t.c + ds.width * t.a:
+        # A 0–360° grid and communities west of Greenwich: read them at lon + 360°, then
+        # move the window back so that it lines up with the communities' −180–180°.
         lon0, lon1, shift = lon0 + 360, lon1 + 360, -360.0
-    elif t.c + ds.width * t.a > 180 and lon0 > 0 and lon1 > 180:
-        pass
     inv = ~t
     c0, r0 = inv @ (lon0, bounds.lat1)
     c1, r1 = inv @ (lon1, bounds.lat0)

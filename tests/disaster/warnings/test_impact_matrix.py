@@ -10,6 +10,7 @@ from disaster.access import Actor, Role, cli_actor
 from disaster.communities import Community
 from disaster.errors import DisasterPermissionDenied
 from disaster.warnings import impact_matrix
+from disaster.warnings.certainty import AlertCertainty
 from disaster.warnings.models import Alert
 from disaster.warnings.service import compute_levels, ingest_and_evaluate
 from gis.errors import ValidationError
@@ -58,6 +59,10 @@ def test_likelihood_from_members_and_impact_from_population_pick_the_level(sessi
     yellow = session.scalar(select(Alert).where(Alert.county_code == "341321",
                                                 Alert.level == "yellow"))
     assert "可能，高影响（possible, high impact）" in yellow.description
+    # certainty from the members' share meeting the trigger (blue): 30 % and 20 % → Possible
+    cert = session.scalar(select(AlertCertainty).where(AlertCertainty.alert_id == yellow.id))
+    assert (cert.certainty, cert.probability) == ("Possible", 0.3)
+    assert desired.probabilities[next(c for c in desired.levels if _column(c) == 0)] == 0.8
 
 
 def test_the_same_forecast_warns_higher_where_more_people_are_exposed(session, tmp_path):
