@@ -210,3 +210,18 @@ def test_a_url_template_fetches_each_step_of_the_newest_published_run(session, t
     np.testing.assert_allclose(_hour(session, RUN + 5 * H)[0, 0], 4.0, rtol=1e-5)
     (source,) = status(session)
     assert source["source"] == template and source["latest_run"] == "2020-08-01T00:00Z"
+
+
+def test_a_grid_scanned_south_to_north_is_read_the_right_way_up(session, tmp_path):
+    world.build(session)
+    rain = world.rain_sequence(3)
+    cum = _cumulative_metres(rain)
+    a, _, c, _, e, f = world.GRID_TRANSFORM
+    south_up = (a, 0.0, c, 0.0, -e, f + e * world.GRID_SHAPE[0])  # first row is the southmost
+    write_grib(tmp_path / "s2n.grib2", [Field(np.flipud(cum[k]), RUN, k + 1) for k in range(3)],
+               south_up)
+    ingest(session, "grib2", str(tmp_path / "s2n.grib2"), now=RUN)
+    row = session.scalars(select(WeatherGrid)).first()
+    assert row.transform[4] < 0  # stored north-up
+    np.testing.assert_allclose(_hour(session, RUN + 2 * H), _crop(session, rain[1]), rtol=1e-5,
+                               atol=1e-5)
