@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ pytestmark = pytest.mark.browser
 PASSWORD = "Duty2026password"
 
 
-def _server(database_url: str, home: Path, enabled: bool) -> ServerThread:
+@contextmanager
+def _server(database_url: str, home: Path, enabled: bool) -> Iterator[str]:
     app = create_app(Settings(home=home, database_url=database_url, secret_key="impact-matrix"))
     with app.extensions["disaster_runtime"].sessions() as s:
         world.build(s)
@@ -27,13 +29,17 @@ def _server(database_url: str, home: Path, enabled: bool) -> ServerThread:
         if enabled:
             impact_matrix.set_matrix(s, cli_actor(), "rainstorm", {"enabled": True})
         s.commit()
-    return ServerThread(app)
+    try:
+        with ServerThread(app) as running:
+            yield running.url
+    finally:
+        app.extensions["disaster_runtime"].engine.dispose()
 
 
 @pytest.fixture
 def matrix_server(database_url: str, tmp_path: Path) -> Iterator[str]:
-    with _server(database_url, tmp_path, enabled=True) as running:
-        yield running.url
+    with _server(database_url, tmp_path, enabled=True) as url:
+        yield url
 
 
 def _sign_in(page, url: str) -> None:  # type: ignore[no-untyped-def]
@@ -64,9 +70,9 @@ def test_the_legend_shows_the_rainstorm_matrix_in_chinese(matrix_server, browser
 
 
 def test_the_matrix_legend_is_hidden_while_the_rules_decide(database_url, tmp_path, browser):
-    with _server(database_url, tmp_path, enabled=False) as running:
+    with _server(database_url, tmp_path, enabled=False) as url:
         page = browser.new_page(locale="zh-CN", viewport={"width": 1280, "height": 900})
-        _sign_in(page, running.url)
+        _sign_in(page, url)
         panel = page.locator("#panel-impact-matrix")
         panel.wait_for(state="attached")
         panel.wait_for(state="hidden")  # shown with its title until the matrices are read
