@@ -73,6 +73,14 @@ def record(session: Session, provider: str, source: str, items: list[Any],
         row.ingested_at = now
 
 
+def steps_held(session: Session, provider: str, source: str, run_time: dt.datetime) -> set[int]:
+    """Steps (hours after the run) of ``run_time`` held from ``source``."""
+    rows = session.scalars(select(GridOrigin.step_hours).where(
+        GridOrigin.provider == provider, GridOrigin.source == source[:1000],
+        GridOrigin.run_time == run_time)).all()
+    return {round(h) for h in rows}
+
+
 def status(session: Session, provider: str = "grib2") -> list[dict[str, Any]]:
     """Per source: latest run, steps held, and per valid hour the run it comes from."""
     rows = session.scalars(select(GridOrigin).where(GridOrigin.provider == provider)

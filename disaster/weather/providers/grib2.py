@@ -72,6 +72,8 @@ class Message:
     spec: GridSpec
     values: np.ndarray  # flat float32, NaN = missing
     name: str
+    # Fetched again only as the total the next step is differenced against (no hours).
+    baseline: bool = False
 
 
 @dataclass
@@ -175,7 +177,7 @@ def _stamp(tags: dict[str, str], key: str) -> dt.datetime:
 
 def read_messages(path: Path, table: list[params_mod.ParamRow], bounds: Window4326 | None,
                   errors: list[IngestError], observed: bool = False,
-                  label: str | None = None) -> list[Message]:
+                  label: str | None = None, baseline: bool = False) -> list[Message]:
     """Every mapped message of one file; bad messages become errors naming their number."""
     label = label or str(path)
     good, bad = split_messages(path)
@@ -214,6 +216,8 @@ def read_messages(path: Path, table: list[params_mod.ParamRow], bounds: Window43
                     except (RasterioError, OSError) as exc2:
                         errors.append(IngestError(f"{path.name} message {no}: cannot be decoded "
                                                   f"({exc2})".replace("\n", " "), source=label))
+    for m in out:
+        m.baseline = baseline
     return out
 
 
@@ -270,7 +274,8 @@ def hourly(messages: list[Message], available: dt.timedelta | None = None) -> li
         name = var if member is None else f"{var}@{member}"
         if msgs[0].kind != "sum":
             for m in sorted(msgs, key=lambda m: m.end):
-                out.append(_item(name, m.end, m, m.values, run, observed, member))
+                if not m.baseline:
+                    out.append(_item(name, m.end, m, m.values, run, observed, member))
             continue
         # Accumulations since the run start are differenced in order of their ends;
         # interval accumulations (start after the run start) are taken as they are.
@@ -282,7 +287,11 @@ def hourly(messages: list[Message], available: dt.timedelta | None = None) -> li
                 amount = m.values if last_total is None else m.values - last_total
                 begin = last_end
                 last_end, last_total = m.end, m.values
+                if m.baseline:
+                    continue
             else:
+                if m.baseline:
+                    continue
                 amount, begin = m.values, m.start
             hours = round((m.end - begin) / HOUR)
             if hours < 1:
@@ -345,8 +354,9 @@ class Grib2Provider:
         bounds = community_bounds(ctx.session)
         messages: list[Message] = []
         with tempfile.TemporaryDirectory(prefix="grib2-") as tmp:
-            for path, label in self._files(source, ctx, Path(tmp), batch):
-                messages += read_messages(path, table, bounds, batch.errors, observed, label)
+            for path, label, baseline in self._files(source, ctx, Path(tmp), batch):
+                messages += read_messages(path, table, bounds, batch.errors, observed, label,
+                                          baseline)
         items = hourly(messages)
         for item in items:
             # A forecast is known from its run on; an observation from the end of its hour.
@@ -361,21 +371,28 @@ class Grib2Provider:
         return batch
 
     def _files(self, source: str, ctx: FetchContext, tmp: Path, batch: Batch
-               ) -> list[tuple[Path, str]]:
+               ) -> list[tuple[Path, str, bool]]:
+        """(file, label, baseline only) of every file the source names."""
         if "://" in source:
             return self._download(source, ctx, tmp, batch)
         path = Path(source)
         if path.is_file():
-            return [(path, str(path))]
+            return [(path, str(path), False)]
         if path.is_dir():
-            return [(p, str(p)) for p in sorted(path.iterdir())
+            return [(p, str(p), False) for p in sorted(path.iterdir())
                     if p.suffix.lower() in SUFFIXES and p.is_file()]
         batch.errors.append(IngestError(f"{path}: no such file or folder", source=str(path)))
         return []
 
     def _download(self, template: str, ctx: FetchContext, tmp: Path, batch: Batch
-                  ) -> list[tuple[Path, str]]:
-        """The steps of the newest runs available: ``{run:%Y%m%d}``, ``{run:%H}``, ``{step}``."""
+                  ) -> list[tuple[Path, str, bool]]:
+        """The steps of the newest run published: ``{run:%Y%m%d}``, ``{run:%H}``, ``{step}``.
+
+        Steps already held from that run are not fetched again, except the one before the
+        first missing step (accumulations are differenced against it); an older run is tried only
+        while nothing of a newer one is found; a step not published yet (HTTP 404, missing
+        file) is a note, not an error.
+        """
         opts = ctx.options
         cycle = int(opts.get("cycle_hours", 6))
         delay = float(opts.get("delay_hours", 8))
@@ -383,19 +400,39 @@ class Grib2Provider:
         latest = ctx.now - dt.timedelta(hours=delay)
         latest = latest.replace(hour=latest.hour - latest.hour % cycle, minute=0, second=0,
                                 microsecond=0)
-        out: list[tuple[Path, str]] = []
+        out: list[tuple[Path, str, bool]] = []
         for back in range(int(opts.get("runs", 2))):
             run = latest - dt.timedelta(hours=cycle * back)
+            held = runs.steps_held(ctx.session, self.name, template, run)
+            found = bool(held)
+            missing = [st for st in steps if st not in held]
+            # Accumulations are differenced against the step before: fetch that one again.
+            anchors = {max((h for h in held if h < st), default=None) for st in missing}
             for step in steps:
+                if step in held and step not in anchors:
+                    continue
                 url = template.format(run=run, step=step)
                 target = tmp / f"{run:%Y%m%d%H}_{step:03d}.grib2"
                 try:
                     with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - configured URL
                         target.write_bytes(resp.read())
-                except (urllib.error.URLError, OSError, ValueError) as exc:
-                    batch.errors.append(IngestError(f"{url}: {exc}", source=url))
+                except urllib.error.HTTPError as exc:
+                    if exc.code == 404:
+                        batch.notes.append(f"{url}: not published yet")
+                    else:
+                        batch.errors.append(IngestError(f"{url}: {exc}", source=url))
                     continue
-                out.append((target, url))
+                except (urllib.error.URLError, OSError, ValueError) as exc:
+                    reason = getattr(exc, "reason", exc)
+                    if isinstance(reason, FileNotFoundError):
+                        batch.notes.append(f"{url}: not published yet")
+                    else:
+                        batch.errors.append(IngestError(f"{url}: {exc}", source=url))
+                    continue
+                found = True
+                out.append((target, url, step in held))
+            if found:
+                break
         return out
 
 

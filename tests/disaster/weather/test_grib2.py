@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
 from sqlalchemy import delete, select
 
 from disaster.warnings.alerts import alert_dicts
@@ -205,11 +206,22 @@ def test_a_url_template_fetches_each_step_of_the_newest_published_run(session, t
     template = f"file://{tmp_path}/{{run:%Y%m%d%H}}-{{step}}h.grib2"
     report = ingest(session, "grib2", template, now=RUN + 2 * H,
                     options={"cycle_hours": 12, "delay_hours": 1, "steps": "3-9/3", "runs": 1})
-    assert report.stored == 6  # hours 1–6 from steps 3 and 6
-    assert len(report.errors) == 1 and "-9h.grib2" in report.errors[0]  # not published yet
+    assert report.stored == 6 and report.errors == []  # hours 1–6 from steps 3 and 6
     np.testing.assert_allclose(_hour(session, RUN + 5 * H)[0, 0], 4.0, rtol=1e-5)
     (source,) = status(session)
     assert source["source"] == template and source["latest_run"] == "2020-08-01T00:00Z"
+    # The next poll fetches only the step still missing, which is now published.
+    (tmp_path / f"{RUN:%Y%m%d%H}-3h.grib2").unlink()  # would fail if fetched again
+    write_grib(tmp_path / f"{RUN:%Y%m%d%H}-9h.grib2", [Field(np.full((h, w), 0.036), RUN, 9)],
+               world.GRID_TRANSFORM)
+    from disaster.weather.ingest import fetch
+    batch = fetch(session, "grib2", template, RUN + 3 * H,
+                  {"cycle_hours": 12, "delay_hours": 1, "steps": "3-9/3", "runs": 1})
+    assert batch.errors == [] and not any("-3h" in n for n in batch.notes)
+    new = {g.valid_time: float(g.values[0]) for g in batch.grids}
+    # step 6 is fetched again only as the total step 9 is differenced against
+    assert sorted(new) == [RUN + k * H for k in (7, 8, 9)]
+    assert new[RUN + 8 * H] == pytest.approx(4.0, rel=1e-5)    # (36 − 24 mm) / 3 h
 
 
 def test_a_grid_scanned_south_to_north_is_read_the_right_way_up(session, tmp_path):
