@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import rasterio
+import shapely
 from affine import Affine
 from geoalchemy2.functions import ST_AsBinary
 from rasterio.errors import RasterioError
@@ -325,8 +326,6 @@ def supersede(session, provider: str, items: list[RunItem]) -> tuple[list[RunIte
 
 def community_bounds(session) -> Window4326 | None:
     """Bounding box of every community (EPSG:4326), or None without communities."""
-    import shapely
-
     wkb = [bytes(g) for g in session.execute(select(ST_AsBinary(Community.geom))).scalars()
            if g is not None]
     if not wkb:
