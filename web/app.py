@@ -17,6 +17,7 @@ BLUEPRINT_MODULES = [
     "web.api.core",
     "web.api.openapi",
     "web.api.alerts",
+    "web.api.impact",
     "web.alerts_pages.views",
     "web.api.reports",
     "web.api.report_review",

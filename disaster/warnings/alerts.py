@@ -25,6 +25,7 @@ from disaster.event_impact import record_peaks
 from disaster.events import DisasterEvent, EventStatus
 from disaster.notify import dispatch
 from disaster.officers import AssignmentRole, OfficerAssignment
+from disaster.warnings import certainty, impact_matrix
 from disaster.warnings import rules as rules_mod
 from disaster.warnings.levels import HAZARD_NAMES_ZH, LEVEL_NAMES_ZH, Hazard, WarningLevel
 from disaster.warnings.models import Alert, AlertStatus, CommunityAck, MsgType
@@ -57,6 +58,12 @@ class Desired:
     levels: dict[str, WarningLevel | None]
     peaks: dict[str, float | None] = field(default_factory=dict)
     metrics: dict[str, str | None] = field(default_factory=dict)
+    # Ensemble share of members meeting the level, and levels met by observed hours alone
+    # (disaster.warnings.certainty turns them into the CAP certainty).
+    probabilities: dict[str, float | None] = field(default_factory=dict)
+    observed: dict[str, bool] = field(default_factory=dict)
+    # Hazards on an impact matrix: (likelihood, impact) per community (impact_matrix).
+    impact_labels: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def make_identifier(session: Session, area_code: str, sent: dt.datetime,
@@ -217,6 +224,12 @@ class Lifecycle:
             metric = next((desired.metrics[c] for c in codes if desired.metrics.get(c)), None)
             msg = self._new(hazard, level, county, MsgType.UPDATE if refs else MsgType.ALERT,
                             codes, refs, peaks, metric)
+            certainty.record(s, msg.id, *certainty.message_certainty(
+                codes, desired.observed, desired.probabilities))
+            label = impact_matrix.strongest([desired.impact_labels[c] for c in codes
+                                             if c in desired.impact_labels])
+            if label is not None:
+                msg.description += f"影响评估：{impact_matrix.label_text(label)}。"
             for c in codes:
                 carrier[c] = msg
         for a in live:

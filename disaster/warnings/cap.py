@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from disaster.communities import Community
+from disaster.warnings import certainty as certainty_mod
 from disaster.warnings.levels import HAZARD_NAMES_ZH, LEVEL_NAMES_ZH, WarningLevel
 from disaster.warnings.models import Alert, MsgType
 
@@ -73,8 +74,8 @@ def community_areas(session: Session, codes: Sequence[str]) -> dict[str, tuple[s
 
 
 def build_cap(alert: Alert, areas: dict[str, tuple[str, str, object]],
-              referenced: Iterable[Alert]) -> bytes:
-    """The CAP 1.2 document of one message."""
+              referenced: Iterable[Alert], certainty: str | None = None) -> bytes:
+    """The CAP 1.2 document of one message (``certainty``: see disaster.warnings.certainty)."""
     ET.register_namespace("", NS)
     root = ET.Element(f"{{{NS}}}alert")
     _sub(root, "identifier", alert.identifier)
@@ -95,7 +96,7 @@ def build_cap(alert: Alert, areas: dict[str, tuple[str, str, object]],
     _sub(info, "responseType", "AllClear" if cancel else "Prepare")
     _sub(info, "urgency", "Past" if cancel else _URGENCY[alert.level])
     _sub(info, "severity", alert.level.cap_severity)
-    _sub(info, "certainty", "Observed" if cancel else "Likely")
+    _sub(info, "certainty", "Observed" if cancel else (certainty or "Likely"))
     code = _sub(info, "eventCode")
     _sub(code, "valueName", "GB/T 35965.1")
     _sub(code, "value", _EVENT_CODE.get(alert.hazard.value, "11B00"))
@@ -135,7 +136,8 @@ def alert_xml(session: Session, alert: Alert) -> bytes:
         by_id = {a.identifier: a for a in session.scalars(
             select(Alert).where(Alert.identifier.in_(alert.references)))}
         refs = [by_id[i] for i in alert.references if i in by_id]
-    return build_cap(alert, community_areas(session, alert.communities), refs)
+    return build_cap(alert, community_areas(session, alert.communities), refs,
+                     certainty_mod.of_alert(session, alert.id))
 
 
 def atom_feed(session: Session, alerts: Sequence[Alert], base_url: str) -> bytes:

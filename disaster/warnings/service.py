@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from disaster.communities import Community
 from disaster.warnings import alerts as alerts_mod
-from disaster.warnings import engine
+from disaster.warnings import engine, ensemble, impact_matrix
 from disaster.warnings import rules as rules_mod
 from disaster.warnings.levels import Hazard, WarningLevel
 from disaster.weather.grids import GridSpec, unpack
@@ -87,6 +87,8 @@ def compute_levels(session: Session, now: dt.datetime) -> dict[Hazard, alerts_mo
         by_geom.setdefault(r.geometry_key, []).append(r)
     n = len(comm.codes)
     best: dict[Hazard, tuple[np.ndarray, np.ndarray, dict[int, str]]] = {}
+    stacks: dict[Hazard, np.ndarray] = {}    # ensemble: members × communities level ranks
+    observed: dict[Hazard, np.ndarray] = {}  # ranks met by the hours up to ``now`` alone
     for rows_g in by_geom.values():
         first = rows_g[0]
         spec = GridSpec(first.crs, tuple(first.transform) if first.transform else None,
@@ -97,6 +99,15 @@ def compute_levels(session: Session, now: dt.datetime) -> dict[Hazard, alerts_mo
         for r in rows_g:
             series.setdefault(r.variable, engine.Series({}, index.size)).hours[r.valid_time] = \
                 _compact(r, index)
+        series, members = ensemble.split(series)
+        if members:
+            for hazard, stack in ensemble.member_ranks(by_hazard, members, index, now).items():
+                prev = stacks.get(hazard)
+                stacks[hazard] = stack if prev is None or prev.shape != stack.shape \
+                    else np.maximum(prev, stack)
+        for res in engine.evaluate_grid(by_hazard, ensemble.observed_only(series, now), index, now):
+            prev = observed.get(res.hazard)
+            observed[res.hazard] = res.ranks if prev is None else np.maximum(prev, res.ranks)
         for res in engine.evaluate_grid(by_hazard, series, index, now):
             if res.hazard not in best:
                 best[res.hazard] = (res.ranks.copy(), res.peaks.copy(), dict(res.metrics))
@@ -107,23 +118,64 @@ def compute_levels(session: Session, now: dt.datetime) -> dict[Hazard, alerts_mo
             peaks[higher] = res.peaks[higher]
             metrics.update(res.metrics)
     upstream = _upstream_levels(session, now, comm.codes)
+    matrices = impact_matrix.enabled(session)
+    exposure: list = []  # risk and population, computed once if a matrix needs them
     out: dict[Hazard, alerts_mod.Desired] = {}
-    for hazard in set(best) | set(upstream):
+    for hazard in set(best) | set(upstream) | set(stacks):
         ranks, peaks, metrics = best.get(hazard, (np.full(n, -1, np.int16), np.full(n, np.nan), {}))
+        stack = stacks.get(hazard)
+        if stack is not None:
+            # Where no deterministic forecast covers a community the members decide its level.
+            alone = ranks < 0
+            ranks[alone] = ensemble.level_from_members(stack)[alone]
+        seen = observed.get(hazard)
+        labels: dict[str, tuple[str, str]] = {}
+        cfg = matrices.get(hazard)
+        trigger_share = None
+        if cfg is not None:
+            ranks, labels, trigger_share = _matrix_levels(session, cfg, ranks, stack, seen,
+                                                          comm.codes, exposure)
         up = upstream.get(hazard)
         if up is not None:
             ranks = np.maximum(ranks, up)  # upstream evaluated everywhere (0 where not warned)
+        # On a matrix the level is no criterion of its own: the members' share meeting the
+        # trigger is the probability; otherwise the share meeting the level itself.
+        share = trigger_share if cfg is not None else \
+            ensemble.probability_of(stack, ranks) if stack is not None else None
         levels: dict[str, WarningLevel | None] = {}
         peak_out: dict[str, float | None] = {}
         metric_out: dict[str, str | None] = {}
+        prob_out: dict[str, float | None] = {}
+        observed_out: dict[str, bool] = {}
         for i in np.flatnonzero(ranks >= 0):
             code = comm.codes[i]
             levels[code] = alerts_mod.rank_to_level(int(ranks[i]))
             p = peaks[i]
             peak_out[code] = None if not np.isfinite(p) else float(p)
             metric_out[code] = metrics.get(int(ranks[i]))
-        out[hazard] = alerts_mod.Desired(levels, peak_out, metric_out)
+            if share is not None and np.isfinite(share[i]):
+                prob_out[code] = round(float(share[i]), 4)
+            if seen is not None and ranks[i] > 0 and seen[i] >= ranks[i]:
+                observed_out[code] = True
+        out[hazard] = alerts_mod.Desired(levels, peak_out, metric_out, prob_out, observed_out,
+                                         {c: lb for c, lb in labels.items() if c in levels})
     return out
+
+
+def _matrix_levels(session: Session, cfg: dict, ranks: np.ndarray, stack: np.ndarray | None,
+                   seen: np.ndarray | None, codes: list[str], exposure: list
+                   ) -> tuple[np.ndarray, dict[str, tuple[str, str]], np.ndarray | None]:
+    """Levels from the hazard's likelihood × impact matrix (disaster.warnings.impact_matrix),
+    the (likelihood, impact) of each community and the members' share meeting the trigger."""
+    if not exposure:
+        exposure.extend(impact_matrix.community_exposure(session, codes))
+    trigger = WarningLevel(cfg["trigger"]).rank
+    share = ensemble.probability_of(stack, np.full(ranks.size, trigger, np.int16)) \
+        if stack is not None else None
+    levels, labels = impact_matrix.classify(cfg, ranks, share, seen, *exposure)
+    if share is not None:
+        share = np.where(levels > 0, share, np.nan)
+    return levels, {codes[i]: lb for i, lb in enumerate(labels) if lb is not None}, share
 
 
 def _upstream_levels(session: Session, now: dt.datetime, codes: list[str]) -> dict[Hazard, np.ndarray]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ class GridItem:
     values: np.ndarray       # flat float32, NaN = no data
     source_name: str
     generated: bool = False
+    # When the values could first be known (forecasts: their run); None: ingestion decides.
+    available_at: dt.datetime | None = None
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Batch:
     alerts: list[UpstreamItem] = field(default_factory=list)
     errors: list[IngestError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Called with (session, grids stored, revised or unchanged, now) after storing.
+    after_store: Callable[[Session, list[GridItem], dt.datetime], None] | None = None
 
 
 @dataclass

@@ -93,6 +93,7 @@ def store(session: Session, provider: str, batch: Batch, *, now: dt.datetime,
                 _record(session, provider, i.source_name, None, "error", msg, now)
             continue
         accepted.append((items[0], digests.pop()))
+    kept: list[GridItem] = []
     for item, digest in accepted:
         if item.values.size != item.spec.size:
             msg = f"{item.source_name}: {item.values.size} values for a {item.spec.size}-cell grid"
@@ -104,10 +105,11 @@ def store(session: Session, provider: str, batch: Batch, *, now: dt.datetime,
             WeatherGrid.valid_time == item.valid_time,
             WeatherGrid.geometry_key == item.spec.key))
         report.data_hours.append(item.valid_time)
+        kept.append(item)
         if row is not None and row.content_hash == digest:
             report.unchanged += 1
             continue
-        available = item.valid_time if replay else min(item.valid_time, now)
+        available = item.available_at or (item.valid_time if replay else min(item.valid_time, now))
         if row is None:
             session.add(WeatherGrid(
                 provider=provider, variable=item.variable, valid_time=item.valid_time,
@@ -124,11 +126,15 @@ def store(session: Session, provider: str, batch: Batch, *, now: dt.datetime,
             # A corrected grid for an hour already held replaces it (logged).
             row.data, row.content_hash, row.source_name = pack(item.values), digest, item.source_name
             row.ingested_at = now
+            if item.available_at is not None:  # a newer run is known from its own run time
+                row.available_at = item.available_at
             report.revised += 1
             report.new_hours.append(item.valid_time)
             _record(session, provider, item.source_name, digest, "revised", None, now)
             log.warning("weather %s: %s replaces the grid held for %s at %s", provider,
                         item.source_name, item.variable, item.valid_time.isoformat())
+    if batch.after_store is not None:
+        batch.after_store(session, kept, now)
     report.gaps = _gaps([i for i, _ in accepted])
     for gap in report.gaps:
         log.error("weather %s: %s", provider, gap)

@@ -122,6 +122,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | list[tuple[tuple[str, ...], fro
     ("GET", "/api/v1/sitrep/{}"): ANY,
     ("GET", "/api/v1/stock/warnings"): ANY,
     ("GET", "/api/v1/weather/sources"): ANY,
+    ("GET", "/api/v1/warnings/impact-matrices"): ANY,
+    ("PUT", "/api/v1/warnings/impact-matrices/{}"): [(("rainstorm",), frozenset({ADMIN}))],
     # Dispatch in the browser (web/api/dispatch.py): reads for everyone; line edits by duty
     # officers; bulk confirm/ship by depot managers (scope checked per order's depot); the
     # movement history by duty officers and the depot's own managers.

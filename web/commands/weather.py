@@ -36,7 +36,7 @@ def _parse_now(value: str | None) -> dt.datetime | None:
 
 @click.group("weather")
 def weather() -> None:
-    """Weather ingestion (grid-files, open-meteo, cap-feed, scenario)."""
+    """Weather ingestion (grid-files, grib2, open-meteo, cap-feed, scenario)."""
 
 
 @weather.command("ingest")
@@ -64,6 +64,30 @@ def ingest(obj: CliContext, provider: str, source: str, now_text: str | None, re
     emit(obj, data, lambda d: (f"issued {d['issued']}, updated {d['updated']}, cancelled "
                                f"{d['cancelled']} (stored {report.stored} grids, "
                                f"{report.unchanged} unchanged, {len(report.errors)} errors)"))
+
+
+@weather.command("status")
+@command_options
+def status(obj: CliContext) -> None:
+    """Per GRIB2 source: latest run, steps held and the run each valid hour comes from."""
+    from disaster.weather.grib import runs
+
+    with obj.session() as session:
+        data = runs.status(session)
+
+    def text(d: list[dict]) -> str:
+        lines = []
+        for s in d:
+            lines.append(f"{s['source']}: latest run {s['latest_run'] or '-'}")
+            for r in s["runs"]:
+                lines.append(f"  run {r['run']}: {r['steps_held']} steps held "
+                             f"({', '.join(f'{h:g}' for h in r['steps'])} h)")
+            for h in s["hours"]:
+                member = "" if h["member"] is None else f" member {h['member']}"
+                lines.append(f"  {h['valid_time']} {h['variable']}{member} from {h['run']}")
+        return "\n".join(lines) or "no GRIB2 data held"
+
+    emit(obj, data, text)
 
 
 @click.group("alerts")
@@ -160,6 +184,65 @@ def set_rule(obj: CliContext, rule_id: int, threshold: float | None, window_hour
     emit(obj, data, lambda d: f"rule {d['id']}: {d}")
 
 
+@warnings_group.command("impact-matrix")
+@click.argument("hazard", required=False)
+@click.option("--enable/--disable", "enabled", default=None,
+              help="Switch the hazard to its likelihood × impact matrix, or back to the rules.")
+@click.option("--set", "changes", default=None,
+              help='JSON of the keys to change, e.g. '
+                   '\'{"matrix": {"high": [null, "yellow", "orange", "red"]}}\'.')
+@command_options
+def impact_matrix_cmd(obj: CliContext, hazard: str | None, enabled: bool | None,
+                      changes: str | None) -> None:
+    """Show impact matrices, or change one hazard's (impact-based warnings, WMO MHIBFWS)."""
+    import json
+
+    from disaster.access import cli_actor
+    from disaster.warnings import impact_matrix
+
+    with obj.session() as session:
+        if hazard is None:
+            data = impact_matrix.all_matrices(session)
+        else:
+            body = {}
+            if changes:
+                try:
+                    body = json.loads(changes)
+                except ValueError as exc:
+                    raise DisasterValidationError(f"--set is not JSON ({exc})",
+                                                  fields={"set": ["expected a JSON object"]}) from None
+                if not isinstance(body, dict):
+                    raise DisasterValidationError("--set must be a JSON object",
+                                                  fields={"set": ["expected a JSON object"]})
+            if enabled is not None:
+                body["enabled"] = enabled
+            data = [impact_matrix.set_matrix(session, cli_actor(), hazard, body) if body
+                    else impact_matrix.effective(session, _hazard(hazard))]
+
+    def text(d: list[dict]) -> str:
+        lines = []
+        for m in d:
+            lines.append(f"{m['hazard']}: {'matrix in use' if m['enabled'] else 'threshold rules'}"
+                         f" (trigger {m['trigger']})")
+            lines.append("  impact \\ likelihood: " + " ".join(m["likelihoods"]))
+            for imp in m["impacts"]:
+                lines.append(f"  {imp:<8} " + " ".join(f"{c or '-':<8}" for c in m["matrix"][imp]))
+        return "\n".join(lines)
+
+    emit(obj, data, text)
+
+
+def _hazard(value: str):  # type: ignore[no-untyped-def]
+    from disaster.warnings.levels import Hazard
+
+    try:
+        return Hazard(value)
+    except ValueError:
+        names = ", ".join(h.value for h in Hazard)
+        raise DisasterValidationError(f"unknown hazard {value!r}",
+                                      fields={"hazard": [f"one of {names}"]}) from None
+
+
 @click.group("scheduler")
 def scheduler_group() -> None:
     """The scheduler process."""
@@ -189,18 +272,33 @@ def scheduler_run(obj: CliContext, poll: float, speed: float) -> None:
 @click.option("--source", required=True)
 @click.option("--interval-minutes", type=float, default=10.0)
 @click.option("--stale-after-minutes", type=float, default=90.0)
+@click.option("--option", "option_items", multiple=True, metavar="KEY=VALUE",
+              help="Provider option, repeatable (grib2: cycle_hours=12, steps=0-144/3, ...).")
 @command_options
 def add_source(obj: CliContext, name: str, provider: str, source: str, interval_minutes: float,
-               stale_after_minutes: float) -> None:
+               stale_after_minutes: float, option_items: tuple[str, ...]) -> None:
     """Register a weather source for scheduled ingestion."""
+    import json
+
     from disaster import jobs
     from disaster.access import cli_actor
 
+    options = {}
+    for item in option_items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise DisasterValidationError(f"--option {item!r} is not KEY=VALUE",
+                                          fields={"option": ["expected KEY=VALUE"]})
+        try:
+            options[key.strip()] = json.loads(value)  # numbers and true/false as such
+        except ValueError:
+            options[key.strip()] = value
     with obj.session() as session:
         row = jobs.add_source(session, cli_actor(), name=name, provider=provider, source=source,
                               interval_minutes=interval_minutes,
-                              stale_after_minutes=stale_after_minutes)
-        data = {"id": row.id, "name": row.name, "provider": row.provider, "source": row.source}
+                              stale_after_minutes=stale_after_minutes, options=options or None)
+        data = {"id": row.id, "name": row.name, "provider": row.provider, "source": row.source,
+                "options": row.options}
     emit(obj, data, lambda d: f"source {d['name']} ({d['provider']}) registered")
 
 

@@ -12,6 +12,7 @@ REGISTRY = {
     "open-meteo": "disaster.weather.providers.open_meteo:OpenMeteoProvider",
     "cap-feed": "disaster.weather.providers.cap_feed:CapFeedProvider",
     "scenario": "disaster.weather.providers.scenario:ScenarioProvider",
+    "grib2": "disaster.weather.providers.grib2:Grib2Provider",
 }
 
 
