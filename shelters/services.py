@@ -55,11 +55,13 @@ _SHAPE_FIELDS = ("capacity", "capacity_day", "capacity_night", "area_m2", "area_
 
 # --- access and lookup -------------------------------------------------------------------
 
-def require_writer(actor: Actor, action: Message) -> None:
-    """Refuse anyone but an administrator or a duty officer."""
+def require_writer(actor: Actor, action: Message | str) -> None:
+    """Refuse anyone but an administrator or a duty officer (``action``: a msg() or key)."""
     if actor.role not in WRITERS:
         raise ShelterPermissionDenied(msg("a %(role)s may not %(action)s",
-                                          role=role_word(actor.role), action=action))
+                                          role=role_word(actor.role),
+                                          action=action if isinstance(action, Message)
+                                          else msg(action)))
 
 
 def get_shelter(session: Session, code: str, *, lock: bool = False) -> Shelter:
