@@ -66,7 +66,7 @@ def require_role(actor: Actor, *roles: Role | str, action: str = "this action") 
     allowed = {Role(r) for r in roles}
     if actor.role not in allowed:
         raise DisasterPermissionDenied(
-            msg("a %(role)s may not perform %(action)s", role=role_word(actor.role),
+            msg("the %(role)s role may not perform %(action)s", role=role_word(actor.role),
                 action=action if isinstance(action, Message) else msg(action)),
         )
 

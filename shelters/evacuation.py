@@ -279,7 +279,7 @@ def plan_evacuation(session: Session, actor: Actor, *, penalty_km: float | None 
         Road distance function; default: the loaded road network if any, else great-circle.
     """
     if actor.role not in PLANNERS:
-        raise ShelterPermissionDenied(msg("a %(role)s may not %(action)s",
+        raise ShelterPermissionDenied(msg("the %(role)s role may not %(action)s",
                                           role=role_word(actor.role),
                                           action=msg("compute evacuation plans")))
     if period not in (None, "day", "night"):

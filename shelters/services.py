@@ -58,7 +58,7 @@ _SHAPE_FIELDS = ("capacity", "capacity_day", "capacity_night", "area_m2", "area_
 def require_writer(actor: Actor, action: Message | str) -> None:
     """Refuse anyone but an administrator or a duty officer (``action``: a msg() or key)."""
     if actor.role not in WRITERS:
-        raise ShelterPermissionDenied(msg("a %(role)s may not %(action)s",
+        raise ShelterPermissionDenied(msg("the %(role)s role may not %(action)s",
                                           role=role_word(actor.role),
                                           action=action if isinstance(action, Message)
                                           else msg(action)))
@@ -458,7 +458,7 @@ def get_setting(session: Session, key: str, default: Any) -> Any:
 def set_setting(session: Session, actor: Actor, key: str, value: Any) -> ShelterSetting:
     """Store a setting (administrators only); the caller validates ``value`` for ``key``."""
     if actor.role != Role.ADMIN:
-        raise ShelterPermissionDenied(msg("a %(role)s may not %(action)s",
+        raise ShelterPermissionDenied(msg("the %(role)s role may not %(action)s",
                                           role=role_word(actor.role),
                                           action=msg("change shelter settings")))
     row = session.scalar(select(ShelterSetting).where(ShelterSetting.key == key))
