@@ -10,6 +10,7 @@ import enum
 from dataclasses import dataclass, field
 
 from disaster.errors import DisasterPermissionDenied
+from gis.messages import Message, msg
 
 
 class Role(enum.StrEnum):
@@ -38,6 +39,11 @@ class Actor:
         return self.user_id is None
 
 
+# How people name the roles in messages (the enum values are machine codes).
+ROLE_WORDS = {Role.ADMIN: msg("administrator"), Role.DUTY_OFFICER: msg("duty officer"),
+              Role.INFO_OFFICER: msg("information officer"),
+              Role.DEPOT_MANAGER: msg("depot manager")}
+
 SYSTEM = Actor(user_id=None, username="system", role=Role.ADMIN, source="system")
 
 
@@ -46,12 +52,22 @@ def cli_actor() -> Actor:
     return Actor(user_id=None, username="cli", role=Role.ADMIN, source="cli")
 
 
+def role_word(role: Role | str) -> Message:
+    """The role as people name it (管理员, 值班员…), translatable."""
+    return ROLE_WORDS.get(Role(role), msg("this role"))
+
+
 def require_role(actor: Actor, *roles: Role | str, action: str = "this action") -> None:
-    """Raise :class:`DisasterPermissionDenied` unless ``actor`` has one of ``roles``."""
+    """Raise :class:`DisasterPermissionDenied` unless ``actor`` has one of ``roles``.
+
+    ``action`` is an English phrase ("editing needs profiles") or a :func:`msg`; a plain
+    phrase is a catalogue key, so the message reads in the request's language either way.
+    """
     allowed = {Role(r) for r in roles}
     if actor.role not in allowed:
         raise DisasterPermissionDenied(
-            f"role {actor.role.value} may not perform {action}",
+            msg("the %(role)s role may not perform %(action)s", role=role_word(actor.role),
+                action=action if isinstance(action, Message) else msg(action)),
         )
 
 
@@ -69,11 +85,11 @@ def covers_community(actor: Actor, community_code: str, township_code: str | Non
 
 
 def require_community(actor: Actor, community_code: str, township_code: str | None = None,
-                      county_code: str | None = None) -> None:
-    """Raise unless ``actor`` may act for the community."""
+                      county_code: str | None = None, *, name: str | None = None) -> None:
+    """Raise unless ``actor`` may act for the community (``name`` names it in the message)."""
     if not covers_community(actor, community_code, township_code, county_code):
         raise DisasterPermissionDenied(
-            f"community {community_code} is outside your scope",
+            msg("%(community)s is outside your scope", community=name or community_code),
         )
 
 

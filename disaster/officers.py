@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from disaster import audit
 from disaster.access import Actor, Role, require_role
+from disaster.communities import Community
 from disaster.errors import DisasterConflict, DisasterNotFound, DisasterValidationError
 from gis.db import Base
 from gis.geometry import haversine_km
@@ -318,8 +319,8 @@ def propose_assignments(session: Session, actor: Actor, max_load: int = DEFAULT_
     """
     require_role(actor, Role.ADMIN, Role.DUTY_OFFICER, action="proposing officer assignments")
     if max_load < 1:
-        raise DisasterValidationError("max_load must be at least 1",
-                                      fields={"max_load": ["at least 1"]})
+        raise DisasterValidationError(msg("the maximum load must be at least 1"),
+                                      fields={"max_load": [msg("must be at least 1")]})
     uncovered = coverage(session)["uncovered"]
     load: dict[int, int] = dict.fromkeys(
         session.scalars(select(Officer.id).where(Officer.active.is_(True))), 0)
@@ -381,10 +382,8 @@ def approve_proposal(session: Session, actor: Actor, proposal_id: int) -> dict[s
     require_role(actor, Role.ADMIN, action="approving officer assignments")
     proposal = session.scalar(for_update(
         select(AssignmentProposal).where(AssignmentProposal.id == proposal_id), session))
-    if proposal is None:
-        raise DisasterNotFound(f"no proposal {proposal_id}")
-    if proposal.status != ProposalStatus.PENDING:
-        raise DisasterConflict(f"proposal {proposal_id} is already {proposal.status.value}")
+    _require_pending(proposal, proposal_id)
+    assert proposal is not None
     uncovered = set(coverage(session)["uncovered"])
     load: dict[int, int] = {}
     for officer_id in session.scalars(select(OfficerAssignment.officer_id).where(
@@ -429,10 +428,8 @@ def reject_proposal(session: Session, actor: Actor, proposal_id: int) -> Assignm
     """Reject a pending proposal (administrators)."""
     require_role(actor, Role.ADMIN, action="rejecting officer assignments")
     proposal = session.get(AssignmentProposal, proposal_id)
-    if proposal is None:
-        raise DisasterNotFound(f"no proposal {proposal_id}")
-    if proposal.status != ProposalStatus.PENDING:
-        raise DisasterConflict(f"proposal {proposal_id} is already {proposal.status.value}")
+    _require_pending(proposal, proposal_id)
+    assert proposal is not None
     proposal.status = ProposalStatus.REJECTED
     proposal.decided_at = utcnow()
     proposal.decided_by = actor.username
@@ -440,6 +437,22 @@ def reject_proposal(session: Session, actor: Actor, proposal_id: int) -> Assignm
     audit.record(session, actor, "officer_proposal.reject", "officer_proposal", proposal.id,
                  {"status": "pending"}, {"status": "rejected"})
     return proposal
+
+
+def _require_pending(proposal: AssignmentProposal | None, proposal_id: int) -> None:
+    if proposal is None:
+        raise DisasterNotFound(msg("no assignment proposal %(id)s", id=proposal_id))
+    if proposal.status != ProposalStatus.PENDING:
+        raise DisasterConflict(msg("assignment proposal %(id)s is already %(status)s",
+                                   id=proposal_id, status=msg(proposal.status.value)))
+
+
+def _community_names(session: Session, codes: Iterable[str]) -> str:
+    """The communities' names, comma-separated, for a message (the code where none is known)."""
+    codes = sorted(set(codes))
+    names = {code: name for code, name in session.execute(
+        select(Community.code, Community.name).where(Community.code.in_(codes)))}
+    return "、".join(names.get(c) or c for c in codes)
 
 
 def proposal_dict(proposal: AssignmentProposal) -> dict[str, Any]:
@@ -453,7 +466,8 @@ def proposal_dict(proposal: AssignmentProposal) -> dict[str, Any]:
 def get_officer(session: Session, code: str) -> Officer:
     officer = session.scalar(select(Officer).where(Officer.code == code))
     if officer is None:
-        raise DisasterNotFound(f"no officer {code!r}", fields={"officer": [f"unknown {code}"]})
+        raise DisasterNotFound(msg("no information officer %(code)s", code=code),
+                               fields={"officer": [msg("unknown officer %(code)s", code=code)]})
     return officer
 
 
@@ -469,22 +483,25 @@ def handover(session: Session, actor: Actor, from_code: str, to_code: str,
     """
     require_role(actor, Role.ADMIN, action="handing over communities")
     if from_code == to_code:
-        raise DisasterValidationError("an officer cannot hand over to themselves",
-                                      fields={"to": ["same as from"]})
+        raise DisasterValidationError(msg("an officer cannot hand over to themselves"),
+                                      fields={"to": [msg("the same officer as the one handing over")]})
     giver = get_officer(session, from_code)
     taker = get_officer(session, to_code)
     if not taker.active:
-        raise DisasterConflict(f"officer {to_code} is not active", fields={"to": ["inactive"]})
+        raise DisasterConflict(msg("%(officer)s is not active", officer=taker.name),
+                               fields={"to": [msg("inactive")]})
     given = session.scalars(for_update(select(OfficerAssignment).where(
         OfficerAssignment.officer_id == giver.id), session)).all()
     wanted = set(communities) if communities is not None else None
     if wanted is not None:
         unknown = wanted - {a.community_code for a in given}
         if unknown:
+            names = _community_names(session, unknown)
             raise DisasterValidationError(
-                f"officer {from_code} does not cover {', '.join(sorted(unknown))}",
-                fields={"communities": [f"not covered by {from_code}: "
-                                        + ", ".join(sorted(unknown))]})
+                msg("%(officer)s does not cover %(communities)s", officer=giver.name,
+                    communities=names),
+                fields={"communities": [msg("not covered by %(officer)s: %(communities)s",
+                                            officer=giver.name, communities=names)]})
         given = [a for a in given if a.community_code in wanted]
     codes = [a.community_code for a in given]
     others = session.scalars(for_update(select(OfficerAssignment).where(
@@ -500,10 +517,11 @@ def handover(session: Session, actor: Actor, from_code: str, to_code: str,
                   and held[a.community_code].role == AssignmentRole.BACKUP
                   and not backups_left.get(a.community_code))
     if gaps:
+        names = _community_names(session, gaps)
         raise DisasterConflict(
-            f"handover would leave {', '.join(gaps)} without a backup officer; "
-            "assign another backup first", fields={"communities": ["no backup left: "
-                                                                   + ", ".join(gaps)]})
+            msg("the handover would leave %(communities)s without a backup officer; assign "
+                "another backup first", communities=names),
+            fields={"communities": [msg("no backup left: %(communities)s", communities=names)]})
     moved = []
     for a in given:
         mine = held.get(a.community_code)
@@ -523,9 +541,9 @@ def handover(session: Session, actor: Actor, from_code: str, to_code: str,
             OfficerAssignment.officer_id == giver.id,
             OfficerAssignment.community_code.not_in(codes or [""])))
         if remaining is not None:
-            raise DisasterConflict(f"officer {from_code} still covers other communities; "
-                                   "hand them all over before deactivating",
-                                   fields={"deactivate": ["other communities remain"]})
+            raise DisasterConflict(msg("%(officer)s still covers other communities; hand them "
+                                       "all over before deactivating", officer=giver.name),
+                                   fields={"deactivate": [msg("other communities remain")]})
         giver.active = False
     session.flush()
     audit.record(session, actor, "officer.handover", "officer", giver.code, before,

@@ -13,6 +13,7 @@ from shapely.geometry import MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from gis.errors import CRSError, InvalidGeometry
+from gis.messages import Message, msg
 
 WGS84 = CRS.from_epsg(4326)
 CGCS2000 = CRS.from_epsg(4490)
@@ -33,14 +34,15 @@ def parse_crs(value: str | int | CRS | None) -> CRS | None:
     text = str(value).strip()
     if text.lower().replace(" ", "") in GCJ02_NAMES:
         raise CRSError(
-            "GCJ-02 coordinates are offset by design and are not accepted; convert them to "
-            "WGS 84 or CGCS2000 first (disaster import ... --from-gcj02 does this explicitly)",
-            fields={"crs": ["GCJ-02 not accepted"]},
+            msg("GCJ-02 coordinates are offset by design and are not accepted; convert them to "
+                "WGS 84 or CGCS2000 first (disaster import ... --from-gcj02 does this explicitly)"),
+            fields={"crs": [msg("GCJ-02 not accepted")]},
         )
     try:
         return CRS.from_user_input(int(text) if text.isdigit() else text)
     except PyprojCRSError as exc:
-        raise CRSError(f"unknown CRS {text!r}", fields={"crs": [f"unknown CRS {text!r}"]}) from exc
+        unknown = msg("unknown CRS %(crs)s", crs=text)
+        raise CRSError(unknown, fields={"crs": [unknown]}) from exc
 
 
 def is_geographic_equivalent(crs: CRS) -> bool:
@@ -56,9 +58,11 @@ def check_plausible_lonlat(bounds: Sequence[float], source: str = "input") -> No
     x0, y0, x1, y1 = CHINA_BOUNDS
     if not (x0 <= minx <= x1 and x0 <= maxx <= x1 and y0 <= miny <= y1 and y0 <= maxy <= y1):
         raise CRSError(
-            f"{source} declares no CRS and its coordinates ({minx:.3f}, {miny:.3f}, {maxx:.3f}, "
-            f"{maxy:.3f}) are not plausible longitude/latitude for China; give --crs",
-            fields={"crs": ["missing CRS and coordinates are not lon/lat in China"]},
+            msg("%(source)s declares no CRS and its coordinates (%(bounds)s) are not plausible "
+                "longitude/latitude for China; give --crs",
+                source=_name(source),
+                bounds=f"{minx:.3f}, {miny:.3f}, {maxx:.3f}, {maxy:.3f}"),
+            fields={"crs": [msg("missing CRS and coordinates are not lon/lat in China")]},
         )
 
 
@@ -88,35 +92,48 @@ def to_wgs84(geoms: Sequence[BaseGeometry] | np.ndarray, crs: CRS | None,
     return out
 
 
+def _name(what: str) -> Message:
+    # A name given by the caller is a catalogue key ("geometry") or passes through as it is.
+    return what if isinstance(what, Message) else msg(what)
+
+
 def as_multipolygon(geom: BaseGeometry | None, what: str = "geometry") -> MultiPolygon:
     """Validate and normalise an areal geometry to a MultiPolygon, repairing simple faults."""
     if geom is None or geom.is_empty:
-        raise InvalidGeometry(f"{what} is empty", fields={"geometry": ["empty"]})
+        raise InvalidGeometry(msg("%(what)s is empty", what=_name(what)),
+                              fields={"geometry": [msg("empty")]})
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
         geom = shapely.get_parts(geom)
         polys = [g for g in geom if isinstance(g, Polygon | MultiPolygon)]
         if not polys:
-            raise InvalidGeometry(f"{what} is invalid and cannot be repaired",
-                                  fields={"geometry": ["invalid"]})
+            raise InvalidGeometry(msg("%(what)s is invalid and cannot be repaired",
+                                      what=_name(what)),
+                                  fields={"geometry": [msg("invalid")]})
         geom = shapely.union_all(polys)
     if isinstance(geom, Polygon):
         return MultiPolygon([geom])
     if isinstance(geom, MultiPolygon):
         return geom
-    raise InvalidGeometry(f"{what} must be a polygon, not {geom.geom_type}",
-                          fields={"geometry": [f"expected Polygon, got {geom.geom_type}"]})
+    raise InvalidGeometry(msg("%(what)s must be a polygon, not a %(type)s", what=_name(what),
+                              type=msg(geom.geom_type)),
+                          fields={"geometry": [msg("expected a polygon, not a %(type)s",
+                                                   type=msg(geom.geom_type))]})
 
 
 def as_point(geom: BaseGeometry | None, what: str = "geometry") -> Point:
     """Validate a point geometry."""
     if geom is None or geom.is_empty:
-        raise InvalidGeometry(f"{what} is empty", fields={"geometry": ["empty"]})
+        raise InvalidGeometry(msg("%(what)s is empty", what=_name(what)),
+                              fields={"geometry": [msg("empty")]})
     if not isinstance(geom, Point):
-        raise InvalidGeometry(f"{what} must be a point, not {geom.geom_type}",
-                              fields={"geometry": [f"expected Point, got {geom.geom_type}"]})
+        raise InvalidGeometry(msg("%(what)s must be a point, not a %(type)s", what=_name(what),
+                                  type=msg(geom.geom_type)),
+                              fields={"geometry": [msg("expected a point, not a %(type)s",
+                                                       type=msg(geom.geom_type))]})
     if not (math.isfinite(geom.x) and math.isfinite(geom.y)):
-        raise InvalidGeometry(f"{what} has non-finite coordinates", fields={"geometry": ["NaN"]})
+        raise InvalidGeometry(msg("%(what)s has non-finite coordinates", what=_name(what)),
+                              fields={"geometry": [msg("coordinates are not finite numbers")]})
     return geom
 
 

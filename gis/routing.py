@@ -18,6 +18,7 @@ from shapely.geometry.base import BaseGeometry
 
 from gis.errors import GisError, InvalidGeometry
 from gis.geometry import haversine_km, parse_crs, project_utm, to_wgs84
+from gis.messages import msg
 
 # Vertices closer than this (degrees, ≈0.1 m) are the same road junction.
 SNAP_DECIMALS = 6
@@ -34,29 +35,33 @@ def read_road_lines(path: str | Path, crs: str | None = None) -> list[LineString
     try:
         frame = pyogrio.read_dataframe(path)
     except Exception as exc:  # noqa: BLE001 - any reader failure names the file
-        raise GisError(f"{path.name}: cannot read road lines ({exc})",
-                       fields={"file": [str(exc)]}) from None
+        raise GisError(msg("%(file)s: cannot read road lines (%(reason)s)", file=path.name,
+                           reason=str(exc)),
+                       fields={"file": [msg("not a readable file of road lines: %(reason)s",
+                                            reason=str(exc))]}) from None
     source_crs = parse_crs(crs) if crs else frame.crs
     geoms = list(to_wgs84(list(frame.geometry.values), source_crs, source=path.name)) \
         if len(frame) else []
     lines: list[LineString] = []
     for n, geom in enumerate(geoms, start=1):
-        lines.extend(_lines(geom, f"{path.name} feature {n}"))
+        lines.extend(_lines(geom, path.name, n))
     if not lines:
-        raise InvalidGeometry(f"{path.name}: no line features",
-                              fields={"file": ["no LineString features found"]})
+        raise InvalidGeometry(msg("%(file)s: no line features", file=path.name),
+                              fields={"file": [msg("no line features found")]})
     return lines
 
 
-def _lines(geom: BaseGeometry | None, where: str) -> list[LineString]:
+def _lines(geom: BaseGeometry | None, file: str, n: int) -> list[LineString]:
     if geom is None or geom.is_empty:
         return []
     if isinstance(geom, LineString):
         return [geom]
     if isinstance(geom, MultiLineString):
         return list(geom.geoms)
-    raise InvalidGeometry(f"{where}: {geom.geom_type} is not a line",
-                          fields={where: [f"{geom.geom_type} is not a line"]})
+    raise InvalidGeometry(msg("%(file)s feature %(n)s: a %(type)s is not a line", file=file,
+                              n=n, type=msg(geom.geom_type)),
+                          fields={f"{file} feature {n}": [msg("a %(type)s is not a line",
+                                                              type=msg(geom.geom_type))]})
 
 
 class RoadNetwork:
@@ -76,7 +81,8 @@ class RoadNetwork:
                     self.graph.add_edge(a, b, km=km)
         self.nodes = list(self.graph.nodes)
         if not self.nodes:
-            raise InvalidGeometry("the road network is empty", fields={"roads": ["no edges"]})
+            raise InvalidGeometry(msg("the road network is empty"),
+                                  fields={"roads": [msg("no road segments")]})
         xy = np.array(self.nodes, dtype=float)
         ex, ny = project_utm(xy[:, 0], xy[:, 1])
         self._tree = cKDTree(np.column_stack([ex, ny]))

@@ -28,6 +28,7 @@ from ortools.graph.python import min_cost_flow
 from scipy.spatial import cKDTree
 
 from gis.geometry import haversine_km, project_utm
+from gis.messages import msg
 from shelters.errors import ShelterError
 
 # Road (or great-circle) distance ≥ (1 - UTM_SLACK) × UTM 50N distance. Around 宿州 the UTM
@@ -96,7 +97,7 @@ def solve_assignment(people: np.ndarray, c_lon: np.ndarray, c_lat: np.ndarray,
     available = np.asarray(available, dtype=np.int64)
     n, m = len(people), len(available)
     if (people < 0).any() or (available < 0).any() or penalty_m < 0:
-        raise ShelterError("people, free places and the penalty must not be negative")
+        raise ShelterError(msg("people, free places and the penalty must not be negative"))
     empty = np.zeros(0, dtype=np.int64)
     if n == 0 or m == 0 or people.sum() == 0:
         return Solution(empty, empty, empty, empty, people.copy(),
@@ -154,7 +155,8 @@ def _solve(people: np.ndarray, available: np.ndarray, penalty_m: int, arc_c: np.
     smcf.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int32), supplies.astype(np.int64))
     status = smcf.solve()
     if status != smcf.OPTIMAL:
-        raise ShelterError(f"min-cost flow solver failed with status {status}")
+        raise ShelterError(msg("the min-cost flow solver failed with status %(status)s",
+                               status=status))
     flows = smcf.flows(np.arange(len(tails), dtype=np.int32))
     a = len(arc_c)
     return (flows[:a].astype(np.int64), flows[a:a + m].astype(np.int64),
@@ -205,7 +207,7 @@ def _duals(n: int, m: int, people: np.ndarray, available: np.ndarray, penalty_m:
             break
         d = new
     else:  # pragma: no cover - impossible for an optimal flow
-        raise ShelterError("negative cycle in the residual graph: flow is not optimal")
+        raise ShelterError(msg("negative cycle in the residual graph: flow is not optimal"))
     u = np.minimum(d[:n], float(penalty_m))
     v = np.maximum(d[n:n + m], 0.0)
     return u, v

@@ -21,11 +21,12 @@ from sqlalchemy import table as sa_table
 from sqlalchemy.orm import Session
 
 from disaster import audit
-from disaster.access import Actor, Role
+from disaster.access import Actor, Role, role_word
 from disaster.communities import Community
 from disaster.reports.latest import latest_figures
 from disaster.warnings.levels import Hazard, WarningLevel
 from disaster.warnings.state import current_levels
+from gis.messages import msg
 from gis.types import utcnow
 from shelters import safety
 from shelters.assignment import RoadDistance, solve_assignment
@@ -63,28 +64,29 @@ class Group:
 def validate_rates(rates: Any) -> dict[str, dict[str, float]]:
     """Check ``{hazard or "*": {level: share 0..1}}``; errors name the hazard and level."""
     if not isinstance(rates, dict) or not rates:
-        raise ShelterValidationError("evacuation rates must be a non-empty object",
-                                     fields={"rates": ["expected {hazard: {level: share}}"]})
+        raise ShelterValidationError(msg("evacuation rates must be a non-empty object"),
+                                     fields={"rates": [msg("expected {hazard: {level: share}}")]})
     errors: dict[str, list[str]] = {}
     out: dict[str, dict[str, float]] = {}
     for hazard, by_level in rates.items():
         if hazard != "*" and hazard not in {h.value for h in Hazard}:
-            errors[f"rates.{hazard}"] = ["unknown hazard"]
+            errors[f"rates.{hazard}"] = [msg("unknown hazard")]
             continue
         if not isinstance(by_level, dict):
-            errors[f"rates.{hazard}"] = ["expected {level: share}"]
+            errors[f"rates.{hazard}"] = [msg("expected {level: share}")]
             continue
         out[hazard] = {}
         for level, share in by_level.items():
             if level not in {lv.value for lv in WarningLevel}:
-                errors[f"rates.{hazard}.{level}"] = ["unknown level"]
+                errors[f"rates.{hazard}.{level}"] = [msg("unknown level")]
             elif isinstance(share, bool) or not isinstance(share, int | float) or not (
                     0.0 <= share <= 1.0):
-                errors[f"rates.{hazard}.{level}"] = [f"must be a share between 0 and 1, got {share!r}"]
+                errors[f"rates.{hazard}.{level}"] = [
+                    msg("must be a share between 0 and 1, not %(value)s", value=str(share))]
             else:
                 out[hazard][level] = float(share)
     if errors:
-        raise ShelterValidationError("invalid evacuation rates", fields=errors)
+        raise ShelterValidationError(msg("invalid evacuation rates"), fields=errors)
     return out
 
 
@@ -110,8 +112,10 @@ def set_penalty(session: Session, actor: Actor, km: Any) -> float:
 def _penalty_km(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not (
             math.isfinite(value) and value > 0):
-        raise ShelterValidationError(f"unassigned penalty must be a positive number of km, got {value!r}",
-                                     fields={"unassigned_penalty": ["positive number (km)"]})
+        raise ShelterValidationError(
+            msg("the penalty for an unplaced person must be a positive number of km, not "
+                "%(value)s", value=str(value)),
+            fields={"unassigned_penalty": [msg("a positive number (km)")]})
     return round(float(value), 3)
 
 
@@ -275,14 +279,17 @@ def plan_evacuation(session: Session, actor: Actor, *, penalty_km: float | None 
         Road distance function; default: the loaded road network if any, else great-circle.
     """
     if actor.role not in PLANNERS:
-        raise ShelterPermissionDenied(f"role {actor.role.value} may not compute evacuation plans")
+        raise ShelterPermissionDenied(msg("the %(role)s role may not %(action)s",
+                                          role=role_word(actor.role),
+                                          action=msg("compute evacuation plans")))
     if period not in (None, "day", "night"):
-        raise ShelterValidationError(f"unknown period {period!r}",
-                                     fields={"period": ["one of day, night"]})
+        raise ShelterValidationError(msg("unknown period %(period)s", period=str(period)),
+                                     fields={"period": [msg("day or night")]})
     penalty = _penalty_km(penalty_km if penalty_km is not None
                           else get_setting(session, PENALTY_KEY, DEFAULT_PENALTY_KM))
     if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-        raise ShelterValidationError("k must be a positive whole number", fields={"k": [">= 1"]})
+        raise ShelterValidationError(msg("k must be a positive whole number"),
+                                     fields={"k": [msg("must be ≥ 1")]})
     if road is None:
         road = road_network_distance(session)
     groups = people_at_risk(session)
@@ -347,8 +354,8 @@ def get_plan(session: Session, plan_id: int) -> dict[str, Any]:
     """A stored plan's document."""
     plan = session.get(EvacuationPlan, plan_id)
     if plan is None:
-        raise ShelterNotFound(f"evacuation plan {plan_id} does not exist",
-                              fields={"id": ["unknown"]})
+        raise ShelterNotFound(msg("evacuation plan %(id)s does not exist", id=plan_id),
+                              fields={"id": [msg("unknown")]})
     return plan.document
 
 

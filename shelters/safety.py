@@ -23,6 +23,7 @@ from disaster.communities import Community
 from disaster.hazards import HazardKind, HazardZone
 from disaster.warnings.levels import Hazard, WarningLevel
 from disaster.warnings.state import current_levels
+from gis.messages import msg
 from shelters.errors import ShelterValidationError
 from shelters.models import Shelter
 from shelters.services import get_setting, set_setting
@@ -55,33 +56,36 @@ class Verdict:
 def validate_rules(rules: Any) -> list[dict[str, Any]]:
     """Check a rule list and return it normalised; errors name the rule index and field."""
     if not isinstance(rules, list):
-        raise ShelterValidationError("safety rules must be a list",
-                                     fields={"rules": ["expected a list"]})
+        raise ShelterValidationError(msg("safety rules must be a list"),
+                                     fields={"rules": [msg("expected a list")]})
     errors: dict[str, list[str]] = {}
     out = []
     for i, rule in enumerate(rules):
         where = f"rules[{i}]"
         if not isinstance(rule, dict):
-            errors[where] = ["expected an object"]
+            errors[where] = [msg("expected an object")]
             continue
         hazard = rule.get("hazard")
         if hazard != ANY_HAZARD and hazard not in {h.value for h in Hazard}:
-            errors[f"{where}.hazard"] = [f"unknown hazard {hazard!r}"]
+            errors[f"{where}.hazard"] = [msg("unknown hazard %(value)s", value=str(hazard))]
         if rule.get("min_level") not in {lv.value for lv in WarningLevel}:
-            errors[f"{where}.min_level"] = [f"unknown level {rule.get('min_level')!r}"]
+            errors[f"{where}.min_level"] = [msg("unknown level %(value)s",
+                                                value=str(rule.get("min_level")))]
         kind = rule.get("where")
         if kind not in ("community", "hazard_zone"):
-            errors[f"{where}.where"] = ["must be 'community' or 'hazard_zone'"]
+            errors[f"{where}.where"] = [msg("must be 'community' or 'hazard_zone'")]
         zones = rule.get("zone_kinds") or []
         if kind == "hazard_zone":
             bad = [z for z in zones if z not in {k.value for k in HazardKind}]
             if not zones or bad:
-                errors[f"{where}.zone_kinds"] = [f"unknown zone kinds {bad}" if bad else "required"]
+                errors[f"{where}.zone_kinds"] = [
+                    msg("unknown zone kinds %(kinds)s", kinds=", ".join(map(str, bad))) if bad
+                    else msg("required")]
         out.append({"name": str(rule.get("name") or f"rule{i + 1}"), "hazard": hazard,
                     "min_level": rule.get("min_level"), "where": kind,
                     "zone_kinds": list(zones)})
     if errors:
-        raise ShelterValidationError("invalid safety rules", fields=errors)
+        raise ShelterValidationError(msg("invalid safety rules"), fields=errors)
     return out
 
 

@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from disaster import audit
-from disaster.access import Actor, Role
+from disaster.access import Actor, Role, role_word
 from disaster.areas import Area, AreaLevel
-from gis.messages import msg
+from gis.messages import Message, msg
 from gis.schema import error_fields, validate
 from gis.spatial import for_update
 from gis.types import utcnow
@@ -55,10 +55,13 @@ _SHAPE_FIELDS = ("capacity", "capacity_day", "capacity_night", "area_m2", "area_
 
 # --- access and lookup -------------------------------------------------------------------
 
-def require_writer(actor: Actor, action: str) -> None:
-    """Refuse anyone but an administrator or a duty officer."""
+def require_writer(actor: Actor, action: Message | str) -> None:
+    """Refuse anyone but an administrator or a duty officer (``action``: a msg() or key)."""
     if actor.role not in WRITERS:
-        raise ShelterPermissionDenied(f"role {actor.role.value} may not {action}")
+        raise ShelterPermissionDenied(msg("the %(role)s role may not %(action)s",
+                                          role=role_word(actor.role),
+                                          action=action if isinstance(action, Message)
+                                          else msg(action)))
 
 
 def get_shelter(session: Session, code: str, *, lock: bool = False) -> Shelter:
@@ -69,7 +72,8 @@ def get_shelter(session: Session, code: str, *, lock: bool = False) -> Shelter:
         stmt = for_update(stmt, session).execution_options(populate_existing=True)
     shelter = session.scalar(stmt)
     if shelter is None:
-        raise ShelterNotFound(f"shelter {code} does not exist", fields={"code": ["unknown"]})
+        raise ShelterNotFound(msg("shelter %(code)s does not exist", code=code),
+                              fields={"code": [msg("unknown")]})
     return shelter
 
 
@@ -117,10 +121,10 @@ def _positive_number(errors: dict[str, list[str]], name: str, value: Any) -> flo
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        errors.setdefault(name, []).append(f"must be a number, got {value!r}")
+        errors.setdefault(name, []).append(msg("must be a number, not %(value)s", value=str(value)))
         return None
     if value <= 0:
-        errors.setdefault(name, []).append(f"must be positive, got {value}")
+        errors.setdefault(name, []).append(msg("must be positive, not %(value)s", value=value))
         return None
     return float(value)
 
@@ -130,7 +134,8 @@ def _enum_field(errors: dict[str, list[str]], name: str, enum_cls: Any, value: A
         return enum_cls(value)
     except ValueError:
         allowed = ", ".join(m.value for m in enum_cls)
-        errors.setdefault(name, []).append(f"unknown {name} {value!r}; one of {allowed}")
+        errors.setdefault(name, []).append(msg("unknown value %(value)s; one of %(choices)s",
+                                               value=str(value), choices=allowed))
         return None
 
 
@@ -146,12 +151,13 @@ def check_inside_city(session: Session, point: BaseGeometry) -> None:
                                                     Area.geom.is_not(None))).all()
     if not rows:
         raise ShelterValidationError(
-            "no county areas are loaded, so the shelter's location cannot be checked",
-            fields={"geometry": ["no county areas to check against"]})
+            msg("no county areas are loaded, so the shelter's location cannot be checked"),
+            fields={"geometry": [msg("no county areas to check against")]})
     if not any(to_shape(g).covers(point) for g in rows):
         raise ShelterValidationError(
-            f"shelter location ({point.x:.5f}, {point.y:.5f}) lies outside the city",
-            fields={"geometry": ["outside all county areas of the city"]})
+            msg("the shelter's location (%(lon)s, %(lat)s) lies outside the city",
+                lon=f"{point.x:.5f}", lat=f"{point.y:.5f}"),
+            fields={"geometry": [msg("outside all county areas of the city")]})
 
 
 def _shape_values(errors: dict[str, list[str]], data: dict[str, Any],
@@ -166,7 +172,7 @@ def _shape_values(errors: dict[str, list[str]], data: dict[str, Any],
     elif area is not None and ("area_m2" in data or norm is not None):
         out["capacity"] = capacity_from_area(area, norm or DEFAULT_AREA_PER_PERSON_M2)
     elif current is None:
-        errors.setdefault("capacity", []).append("give capacity or area_m2")
+        errors.setdefault("capacity", []).append(msg("give the capacity or the area"))
     if "area_m2" in data:
         out["area_m2"] = area
     for name in ("capacity_day", "capacity_night"):
@@ -182,14 +188,15 @@ def create_shelter(session: Session, actor: Actor, data: dict[str, Any]) -> Shel
 
     Capacity is ``data["capacity"]`` or, if absent, ``floor(area_m2 / area_per_person_m2)``.
     """
-    require_writer(actor, "register shelters")
+    require_writer(actor, msg("register shelters"))
     # The shelter record schema of the registry import: types, lengths, codes, yes/no flags.
     given = validate(ShelterRecord, {k: v for k, v in data.items() if k in _RECORD_KEYS},
                      what=msg("shelter"), error=ShelterValidationError).values()
     errors: dict[str, list[str]] = {}
     code = given["code"]
     if session.scalar(select(Shelter.id).where(Shelter.code == code)) is not None:
-        raise ShelterConflict(f"shelter {code} already exists", fields={"code": ["taken"]})
+        raise ShelterConflict(msg("shelter %(code)s already exists", code=code),
+                              fields={"code": [msg("taken")]})
     name = given.get("name")
     if not name:
         errors["name"] = [msg("required")]
@@ -201,14 +208,16 @@ def create_shelter(session: Session, actor: Actor, data: dict[str, Any]) -> Shel
     occupancy = _int_field(errors, "occupancy", data.get("occupancy", 0)) or 0
     geom = data.get("geometry")
     if not isinstance(geom, Point) or geom.is_empty:
-        errors["geometry"] = ["a point is required"]
+        errors["geometry"] = [msg("a point is required")]
     if errors:
-        raise ShelterValidationError(f"shelter {code or '(no code)'} is invalid", fields=errors)
+        raise ShelterValidationError(msg("shelter %(shelter)s is invalid", shelter=name or code),
+                                     fields=errors)
     capacity = shape["capacity"]
     if occupancy > capacity:
         raise ShelterValidationError(
-            f"occupancy {occupancy} exceeds capacity {capacity}",
-            fields={"occupancy": [f"exceeds capacity {capacity}"]})
+            msg("%(occupancy)s people exceed the capacity of %(capacity)s",
+                occupancy=occupancy, capacity=capacity),
+            fields={"occupancy": [msg("exceeds the capacity of %(capacity)s", capacity=capacity)]})
     check_inside_city(session, geom)
     shelter = Shelter(
         code=code, name=name, kind=kind, shelter_class=klass, level=given.get("level"),
@@ -231,21 +240,24 @@ def update_capacity(session: Session, actor: Actor, code: str, changes: dict[str
 
     Lowering capacity below the people already inside needs ``override`` with a reason.
     """
-    require_writer(actor, "change shelter capacity")
+    require_writer(actor, msg("change shelter capacity"))
     unknown = set(changes) - set(_SHAPE_FIELDS)
     if unknown:
-        raise ShelterValidationError("unknown capacity fields",
-                                     fields={k: ["unknown field"] for k in sorted(unknown)})
+        raise ShelterValidationError(msg("unknown capacity fields"),
+                                     fields={k: [msg("unknown field")] for k in sorted(unknown)})
     shelter = get_shelter(session, code, lock=True)
     errors: dict[str, list[str]] = {}
     shape = _shape_values(errors, changes, shelter)
     if errors:
-        raise ShelterValidationError(f"capacity of shelter {code} is invalid", fields=errors)
+        raise ShelterValidationError(msg("the capacity of %(shelter)s is invalid",
+                                         shelter=shelter.name), fields=errors)
     new_capacity = shape.get("capacity", shelter.capacity)
     if shelter.occupancy > new_capacity and not override:
         raise ShelterValidationError(
-            f"shelter {code} holds {shelter.occupancy} people, more than capacity {new_capacity}",
-            fields={"capacity": [f"below current occupancy {shelter.occupancy}; override needed"]})
+            msg("%(shelter)s holds %(occupancy)s people, more than the capacity of %(capacity)s",
+                shelter=shelter.name, occupancy=shelter.occupancy, capacity=new_capacity),
+            fields={"capacity": [msg("below the current occupancy of %(occupancy)s; override "
+                                     "needed", occupancy=shelter.occupancy)]})
     if override:
         _require_reason(reason)
     before = snapshot(shelter)
@@ -262,16 +274,19 @@ def update_capacity(session: Session, actor: Actor, code: str, changes: dict[str
 def set_status(session: Session, actor: Actor, code: str, status: str | ShelterStatus,
                reason: str | None = None) -> Shelter:
     """Open, mark full, put on standby or close a shelter (a closed one must be empty)."""
-    require_writer(actor, "change shelter status")
+    require_writer(actor, msg("change shelter status"))
     errors: dict[str, list[str]] = {}
     new = _enum_field(errors, "status", ShelterStatus, status)
     if errors:
-        raise ShelterValidationError(f"unknown status {status!r}", fields=errors)
+        raise ShelterValidationError(msg("unknown status %(status)s", status=str(status)),
+                                     fields=errors)
     shelter = get_shelter(session, code, lock=True)
     if new in (ShelterStatus.CLOSED, ShelterStatus.STANDBY) and shelter.occupancy > 0:
         raise ShelterConflict(
-            f"shelter {code} still holds {shelter.occupancy} people; record their departure "
-            f"before setting it {new.value}", fields={"status": ["shelter is not empty"]})
+            msg("%(shelter)s still holds %(occupancy)s people; record their departure before "
+                "setting it %(status)s", shelter=shelter.name, occupancy=shelter.occupancy,
+                status=msg(new.value)),
+            fields={"status": [msg("the shelter is not empty")]})
     before = snapshot(shelter)
     shelter.status = new
     _auto_status(shelter)
@@ -292,8 +307,8 @@ def _auto_status(shelter: Shelter) -> None:
 
 def _require_reason(reason: str | None) -> str:
     if not reason or not reason.strip():
-        raise ShelterValidationError("an override of capacity needs a reason",
-                                     fields={"reason": ["required with override"]})
+        raise ShelterValidationError(msg("an override of capacity needs a reason"),
+                                     fields={"reason": [msg("required with override")]})
     return reason.strip()
 
 
@@ -307,37 +322,42 @@ def record_occupancy(session: Session, actor: Actor, code: str,
     Occupancy never exceeds capacity unless ``override`` is given with a ``reason``; such a
     change is flagged in the history and audited as ``shelter.occupancy_override``.
     """
-    require_writer(actor, "record shelter occupancy")
+    require_writer(actor, msg("record shelter occupancy"))
     errors: dict[str, list[str]] = {}
     change_kind = _enum_field(errors, "kind", OccupancyChangeKind, kind)
     count = _int_field(errors, "people", people, allow_none=False)
     if change_kind in (OccupancyChangeKind.ARRIVAL, OccupancyChangeKind.DEPARTURE) and count == 0:
-        errors.setdefault("people", []).append("must be at least 1")
+        errors.setdefault("people", []).append(msg("must be at least 1"))
     if errors:
-        raise ShelterValidationError("occupancy change is invalid", fields=errors)
+        raise ShelterValidationError(msg("the occupancy change is invalid"), fields=errors)
     assert count is not None and change_kind is not None
     shelter = get_shelter(session, code, lock=True)
     before_count = shelter.occupancy
     if change_kind == OccupancyChangeKind.ARRIVAL:
         if shelter.status not in (ShelterStatus.OPEN, ShelterStatus.FULL):
             raise ShelterConflict(
-                f"shelter {code} is {shelter.status.value}; open it before recording arrivals",
-                fields={"status": [f"is {shelter.status.value}"]})
+                msg("%(shelter)s is %(status)s; open it before recording arrivals",
+                    shelter=shelter.name, status=msg(shelter.status.value)),
+                fields={"status": [msg("is %(status)s", status=msg(shelter.status.value))]})
         after = before_count + count
     elif change_kind == OccupancyChangeKind.DEPARTURE:
         if count > before_count:
             raise ShelterValidationError(
-                f"{count} departures but only {before_count} people in shelter {code}",
-                fields={"people": [f"more than the {before_count} present"]})
+                msg("%(count)s departures but only %(present)s people in %(shelter)s",
+                    count=count, present=before_count, shelter=shelter.name),
+                fields={"people": [msg("more than the %(present)s present",
+                                       present=before_count)]})
         after = before_count - count
     else:
         after = count
     exceeds = after > shelter.capacity
     if exceeds and not override:
         raise ShelterValidationError(
-            f"occupancy {after} would exceed capacity {shelter.capacity} of shelter {code} "
-            f"({max(0, shelter.capacity - before_count)} free)",
-            fields={"people": [f"exceeds capacity {shelter.capacity}; override needed"]})
+            msg("%(occupancy)s people would exceed the capacity of %(capacity)s of %(shelter)s "
+                "(%(free)s free)", occupancy=after, capacity=shelter.capacity,
+                shelter=shelter.name, free=max(0, shelter.capacity - before_count)),
+            fields={"people": [msg("exceeds the capacity of %(capacity)s; override needed",
+                                   capacity=shelter.capacity)]})
     why = _require_reason(reason) if exceeds else (reason.strip() if reason else None)
     before = snapshot(shelter)
     shelter.occupancy = after
@@ -387,23 +407,26 @@ def apply_patch(session: Session, actor: Actor, code: str, body: dict[str, Any])
     Validates the whole document before changing anything; the caller's transaction makes the
     steps all-or-nothing.
     """
-    require_writer(actor, "change shelters")
+    require_writer(actor, msg("change shelters"))
     allowed = {"status", "occupancy", "arrivals", "departures", "override", "reason",
                *_SHAPE_FIELDS}
     unknown = sorted(set(body) - allowed)
     if unknown:
-        raise ShelterValidationError("unknown fields", fields={k: ["unknown field"] for k in unknown})
+        raise ShelterValidationError(msg("unknown fields"),
+                                     fields={k: [msg("unknown field")] for k in unknown})
     override = body.get("override", False)
     if not isinstance(override, bool):
-        raise ShelterValidationError("override must be true or false",
-                                     fields={"override": ["must be a boolean"]})
+        raise ShelterValidationError(msg("override must be true or false"),
+                                     fields={"override": [msg("must be a boolean")]})
     reason = body.get("reason")
     if reason is not None and not isinstance(reason, str):
-        raise ShelterValidationError("reason must be text", fields={"reason": ["must be a string"]})
+        raise ShelterValidationError(msg("the reason must be text"),
+                                     fields={"reason": [msg("must be a string")]})
     if "status" in body:
         _enum_field(errs := {}, "status", ShelterStatus, body["status"])
         if errs:
-            raise ShelterValidationError(f"unknown status {body['status']!r}", fields=errs)
+            raise ShelterValidationError(msg("unknown status %(status)s",
+                                             status=str(body["status"])), fields=errs)
     shelter = get_shelter(session, code, lock=True)
     shape = {k: body[k] for k in _SHAPE_FIELDS if k in body}
     if shape:
@@ -435,7 +458,9 @@ def get_setting(session: Session, key: str, default: Any) -> Any:
 def set_setting(session: Session, actor: Actor, key: str, value: Any) -> ShelterSetting:
     """Store a setting (administrators only); the caller validates ``value`` for ``key``."""
     if actor.role != Role.ADMIN:
-        raise ShelterPermissionDenied(f"role {actor.role.value} may not change shelter settings")
+        raise ShelterPermissionDenied(msg("the %(role)s role may not %(action)s",
+                                          role=role_word(actor.role),
+                                          action=msg("change shelter settings")))
     row = session.scalar(select(ShelterSetting).where(ShelterSetting.key == key))
     before = None if row is None else {"value": row.value}
     if row is None:

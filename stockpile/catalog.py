@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from disaster import audit
 from disaster.access import Actor, Role, require_role
+from gis.messages import msg
 from gis.types import utcnow
 from stockpile.depots import ITEMS_CSV, load_item_catalog
 from stockpile.dispatch_models import NeedsProfile
@@ -132,41 +133,42 @@ def get_profile(session: Session, code: str | None = None) -> NeedsProfile:
     if profile is None and not code:
         profile = session.scalar(select(NeedsProfile).order_by(NeedsProfile.id))
     if profile is None:
-        raise StockNotFound(f"unknown needs profile {code!r}",
-                            fields={"profile": [f"unknown profile {code!r}"]})
+        raise StockNotFound(msg("unknown needs profile %(code)s", code=str(code)),
+                            fields={"profile": [msg("unknown profile %(code)s", code=str(code))]})
     return profile
 
 
 def validate_norms(session: Session, norms: Any) -> list[dict[str, Any]]:
     """Check a list of norms against the catalogue; field errors name ``norms[i].field``."""
     if not isinstance(norms, list) or not norms:
-        raise StockValidationError("norms must be a non-empty list",
-                                   fields={"norms": ["a non-empty list is required"]})
+        raise StockValidationError(msg("norms must be a non-empty list"),
+                                   fields={"norms": [msg("a non-empty list is required")]})
     codes = set(session.scalars(select(Item.code)))
     errors: dict[str, list[str]] = {}
     out = []
     for i, norm in enumerate(norms):
         if not isinstance(norm, dict):
-            errors[f"norms[{i}]"] = ["must be an object"]
+            errors[f"norms[{i}]"] = [msg("must be an object")]
             continue
         if norm.get("item") not in codes:
-            errors[f"norms[{i}].item"] = [f"unknown item {norm.get('item')!r}"]
+            errors[f"norms[{i}].item"] = [msg("unknown item %(code)s", code=str(norm.get("item")))]
         if norm.get("per") not in PER:
-            errors[f"norms[{i}].per"] = [f"one of {', '.join(PER)}"]
+            errors[f"norms[{i}].per"] = [msg("one of %(choices)s", choices=", ".join(PER))]
         applies = norm.get("applies_to", "all")
         if applies not in APPLIES:
-            errors[f"norms[{i}].applies_to"] = [f"one of {', '.join(APPLIES)}"]
+            errors[f"norms[{i}].applies_to"] = [msg("one of %(choices)s",
+                                                    choices=", ".join(APPLIES))]
         try:
             qty = float(norm.get("quantity"))
             if not qty >= 0 or qty == float("inf"):
                 raise ValueError
         except (TypeError, ValueError):
-            errors[f"norms[{i}].quantity"] = ["a non-negative number is required"]
+            errors[f"norms[{i}].quantity"] = [msg("a non-negative number is required")]
             qty = 0.0
         out.append({"item": norm.get("item"), "per": norm.get("per"), "quantity": qty,
                     "applies_to": applies})
     if errors:
-        raise StockValidationError("invalid needs profile", fields=errors)
+        raise StockValidationError(msg("invalid needs profile"), fields=errors)
     return out
 
 
@@ -178,13 +180,14 @@ def save_profile(session: Session, actor: Actor, code: str, *, name: str | None 
     ensure_profiles(session)
     code = (code or "").strip()
     if not code or len(code) > 32:
-        raise StockValidationError("profile code is required", fields={"code": ["1–32 characters"]})
+        raise StockValidationError(msg("the profile code is required"),
+                                   fields={"code": [msg("1 to %(limit)s characters", limit=32)]})
     profile = session.scalar(select(NeedsProfile).where(NeedsProfile.code == code))
     before = profile_dict(profile) if profile else None
     if profile is None:
         if norms is None or not name:
-            raise StockValidationError("a new profile needs a name and norms",
-                                       fields={"name" if not name else "norms": ["required"]})
+            raise StockValidationError(msg("a new profile needs a name and norms"),
+                                       fields={"name" if not name else "norms": [msg("required")]})
         profile = NeedsProfile(code=code, name=name, days=3, norms=[],
                                model=copy.deepcopy(DEFAULT_MODEL), active=False)
         session.add(profile)
@@ -198,7 +201,8 @@ def save_profile(session: Session, actor: Actor, code: str, *, name: str | None 
         except (TypeError, ValueError):
             d = 0
         if not 1 <= d <= 90:
-            raise StockValidationError("days out of range", fields={"days": ["1 to 90"]})
+            raise StockValidationError(msg("days out of range"),
+                                       fields={"days": [msg("%(low)s to %(high)s", low=1, high=90)]})
         profile.days = d
     if model is not None:
         merged = copy.deepcopy(profile.model or DEFAULT_MODEL)

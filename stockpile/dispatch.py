@@ -32,6 +32,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
 from gis.errors import AppError
+from gis.messages import msg
 from stockpile.errors import StockValidationError
 
 DEFAULT_UNMET_PENALTY = 1000.0  # per unit × priority; above any road distance within a city
@@ -227,7 +228,8 @@ def _solve_item(problem: Problem, k: int, scale: int
     flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int32), node_supply)
     status = flow.solve()
     if status != flow.OPTIMAL:
-        raise DispatchError(f"min-cost flow failed for item {problem.items[k]} (status {status})")
+        raise DispatchError(msg("min-cost flow failed for item %(item)s (status %(status)s)",
+                                item=problem.items[k], status=status))
     values = flow.flows(arcs)
     n_real = a_dep.size
     used = values[:n_real] > 0
@@ -341,7 +343,8 @@ def _solve_coupled(problem: Problem) -> Solution:
     result = milp(c, constraints=LinearConstraint(matrix, lo, hi),
                   integrality=np.ones(n_var), bounds=Bounds(0, np.inf))
     if result.x is None:
-        raise DispatchError(f"HiGHS could not solve the coupled plan: {result.message}")
+        raise DispatchError(msg("HiGHS could not solve the coupled plan: %(reason)s",
+                                reason=result.message))
     x = np.rint(result.x).astype(np.int64)
     used = np.nonzero(x[:n_x] > 0)[0]
     parts = {"depot": [v_dep[used]], "dest": [problem.arc_dest[v_arc_a[used]]],
@@ -398,8 +401,8 @@ def build_problem(depots: Sequence[str], depot_xy: np.ndarray, supply: np.ndarra
                   ) -> Problem:
     """Assemble a :class:`Problem` from coordinates, supplies and demand rows."""
     if unmet_penalty <= 0:
-        raise StockValidationError("the unmet penalty must be positive",
-                                   fields={"unmet_penalty": ["must be greater than 0"]})
+        raise StockValidationError(msg("the unmet penalty must be positive"),
+                                   fields={"unmet_penalty": [msg("must be greater than 0")]})
     dem = np.array(demands, dtype=float).reshape(-1, 4)
     a_dep, a_dst, a_cost = candidate_arcs(np.asarray(depot_xy, float).reshape(-1, 2),
                                           np.asarray(dest_xy, float).reshape(-1, 2),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from disaster import audit
 from disaster.access import Actor, Role, covers_depot
+from gis.messages import msg
 from stockpile import ledger
 from stockpile.dispatch_models import StockMinimum
 from stockpile.errors import StockPermissionDenied
@@ -29,8 +30,8 @@ def set_minimum(session: Session, actor: Actor, depot_code: str, item_code: str,
     qty = ledger.parse_quantity(minimum, item, field="minimum", allow_zero=True)
     depot = ledger.get_depot(session, depot_code)
     if not covers_depot(actor, depot.code) and actor.role != Role.ADMIN:
-        raise StockPermissionDenied(f"depot {depot.code} is outside your scope",
-                                    fields={"depot": ["outside your scope"]})
+        raise StockPermissionDenied(msg("%(depot)s is outside your scope", depot=depot.name),
+                                    fields={"depot": [msg("outside your scope")]})
     row = session.scalar(select(StockMinimum).where(StockMinimum.depot_id == depot.id,
                                                     StockMinimum.item_id == item.id))
     before = {"minimum": ledger._num(Decimal(row.minimum))} if row else None

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from disaster import audit
 from disaster.access import Actor, Role, covers_depot
-from gis.messages import msg
+from gis.messages import Message, msg
 from gis.schema import error_fields, validate
 from gis.spatial import for_update
 from gis.types import utcnow
@@ -137,14 +137,16 @@ def _parse_date(value: Any, field: str = "expires_on") -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise StockValidationError(f"{field} is not a date",
-                                   fields={field: [f"{value!r} is not a date (YYYY-MM-DD)"]}) from None
+        raise StockValidationError(
+            msg("%(field)s is not a date", field=msg(field)),
+            fields={field: [msg("%(value)s is not a date (YYYY-MM-DD)", value=str(value))]}) from None
 
 
 def _clean_lot(lot: Any) -> str:
     lot = "" if lot is None else str(lot).strip()
     if len(lot) > 40:
-        raise StockValidationError("lot is too long", fields={"lot": ["at most 40 characters"]})
+        raise StockValidationError(msg("the lot is too long"),
+                                   fields={"lot": [msg("at most %(limit)s characters", limit=40)]})
     return lot
 
 
@@ -153,8 +155,8 @@ def _text(value: Any, field: str, limit: int) -> str | None:
         return None
     value = str(value).strip()
     if len(value) > limit:
-        raise StockValidationError(f"{field} is too long",
-                                   fields={field: [f"at most {limit} characters"]})
+        raise StockValidationError(msg("%(field)s is too long", field=msg(field)),
+                                   fields={field: [msg("at most %(limit)s characters", limit=limit)]})
     return value or None
 
 
@@ -162,7 +164,8 @@ def get_item(session: Session, code: Any, *, field: str = "item") -> Item:
     """The item with ``code`` or a field error naming it."""
     item = session.scalar(select(Item).where(Item.code == str(code or "").strip()))
     if item is None:
-        raise StockValidationError(f"unknown item {code!r}", fields={field: [f"unknown item {code!r}"]})
+        unknown = msg("unknown item %(code)s", code=str(code or ""))
+        raise StockValidationError(unknown, fields={field: [unknown]})
     return item
 
 
@@ -174,15 +177,18 @@ def get_depot(session: Session, code: Any, *, field: str = "depot", lock: bool =
     depot = session.scalar(stmt)
     if depot is None:
         cls = StockNotFound if field == "depot" else StockValidationError
-        raise cls(f"unknown depot {code!r}", fields={field: [f"unknown depot {code!r}"]})
+        unknown = msg("unknown depot %(code)s", code=str(code or ""))
+        raise cls(unknown, fields={field: [unknown]})
     return depot
 
 
-def _require_depot(actor: Actor, depot: Depot, action: str) -> None:
+def _require_depot(actor: Actor, depot: Depot, action: Message) -> None:
+    # ``action`` is a msg() of its own ("receive stock"…), translated inside the sentence.
     if not covers_depot(actor, depot.code):
         raise StockPermissionDenied(
-            f"{actor.username} may not {action} at depot {depot.code}",
-            fields={"depot": [f"depot {depot.code} is outside your scope"]})
+            msg("%(user)s may not %(action)s at %(depot)s", user=actor.username,
+                action=action, depot=depot.name),
+            fields={"depot": [msg("%(depot)s is outside your scope", depot=depot.name)]})
 
 
 def _lock_depots(session: Session, *codes: str) -> list[Depot]:
@@ -212,9 +218,12 @@ def _level_for(session: Session, levels: list[StockLevel], depot: Depot, item: I
         if level.lot == lot:
             if expires_on is not None and level.expires_on not in (None, expires_on):
                 raise StockValidationError(
-                    f"lot {lot!r} already expires on {level.expires_on}",
-                    fields={field: [f"lot {lot!r} of {item.code} expires on "
-                                    f"{level.expires_on.isoformat()}, not {expires_on}"]})
+                    msg("lot %(lot)s already expires on %(date)s", lot=lot,
+                        date=level.expires_on.isoformat()),
+                    fields={field: [msg("lot %(lot)s of %(item)s expires on %(date)s, not %(given)s",
+                                        lot=lot, item=item.name,
+                                        date=level.expires_on.isoformat(),
+                                        given=expires_on.isoformat())]})
             if level.expires_on is None and expires_on is not None:
                 level.expires_on = expires_on
             return level
@@ -258,13 +267,17 @@ def _allocate(levels: list[StockLevel], item: Item, quantity: Decimal, lot: str 
     if lot:
         chosen = [lv for lv in levels if lv.lot == lot]
         if not chosen:
-            raise StockValidationError(f"no lot {lot!r} of {item.code} at {depot.code}",
-                                       fields={"lot": [f"no lot {lot!r} of {item.code} here"]})
-        if chosen[0].expires_on is not None and chosen[0].expires_on < today:
             raise StockValidationError(
-                f"lot {lot!r} of {item.code} expired on {chosen[0].expires_on}",
-                fields={"lot": [f"lot {lot!r} expired on {chosen[0].expires_on.isoformat()}; "
-                                "it cannot be issued (write it off with an adjustment)"]})
+                msg("no lot %(lot)s of %(item)s at %(depot)s", lot=lot, item=item.name,
+                    depot=depot.name),
+                fields={"lot": [msg("no lot %(lot)s of %(item)s here", lot=lot, item=item.name)]})
+        if chosen[0].expires_on is not None and chosen[0].expires_on < today:
+            expired = chosen[0].expires_on.isoformat()
+            raise StockValidationError(
+                msg("lot %(lot)s of %(item)s expired on %(date)s", lot=lot, item=item.name,
+                    date=expired),
+                fields={"lot": [msg("lot %(lot)s expired on %(date)s; it cannot be issued "
+                                    "(write it off with an adjustment)", lot=lot, date=expired)]})
     else:
         chosen = [lv for lv in _fefo(levels)
                   if lv.expires_on is None or lv.expires_on >= today]
@@ -280,11 +293,19 @@ def _allocate(levels: list[StockLevel], item: Item, quantity: Decimal, lot: str 
         if left == 0:
             return plan
     available = quantity - left
-    where = f"lot {lot!r} of " if lot else ""
+    if lot:
+        message = msg("only %(available)s %(unit)s of %(item)s (lot %(lot)s) available at "
+                      "%(depot)s, %(requested)s requested", available=_num(available),
+                      unit=item.unit, item=item.name, lot=lot, depot=depot.name,
+                      requested=_num(quantity))
+    else:
+        message = msg("only %(available)s %(unit)s of %(item)s available at %(depot)s, "
+                      "%(requested)s requested", available=_num(available), unit=item.unit,
+                      item=item.name, depot=depot.name, requested=_num(quantity))
     raise InsufficientStock(
-        f"only {_num(available)} {item.unit} of {where}{item.code} available at {depot.code}, "
-        f"{_num(quantity)} requested",
-        fields={"quantity": [f"exceeds available stock ({_num(available)} {item.unit})"]})
+        message,
+        fields={"quantity": [msg("exceeds available stock (%(available)s %(unit)s)",
+                                 available=_num(available), unit=item.unit)]})
 
 
 # --------------------------------------------------------------------------- writes
@@ -299,10 +320,11 @@ def receive(session: Session, actor: Actor, depot_code: str, item_code: str, qua
     lot = _clean_lot(lot)
     expiry = _parse_date(expires_on)
     if expiry is not None and expiry < _today(today):
-        raise StockValidationError("an expired lot cannot be received",
-                                   fields={"expires_on": [f"{expiry.isoformat()} is in the past"]})
+        raise StockValidationError(
+            msg("an expired lot cannot be received"),
+            fields={"expires_on": [msg("%(date)s is in the past", date=expiry.isoformat())]})
     (depot,) = _lock_depots(session, depot_code)
-    _require_depot(actor, depot, "receive stock")
+    _require_depot(actor, depot, msg("receive stock"))
     levels = _levels(session, depot, item)
     level = _level_for(session, levels, depot, item, lot, expiry)
     movement = _append(session, actor, depot, item, MovementKind.RECEIPT, qty, level,
@@ -327,7 +349,7 @@ def issue(session: Session, actor: Actor, depot_code: str, item_code: str, quant
     qty = parse_quantity(quantity, item)
     lot = _clean_lot(lot) or None
     (depot,) = _lock_depots(session, depot_code)
-    _require_depot(actor, depot, "issue stock")
+    _require_depot(actor, depot, msg("issue stock"))
     levels = _levels(session, depot, item)
     plan = _allocate(levels, item, qty, lot, _today(today), depot)
     at = utcnow()
@@ -351,13 +373,14 @@ def transfer(session: Session, actor: Actor, from_depot: str, to_depot: str, ite
     qty = parse_quantity(quantity, item)
     lot = _clean_lot(lot) or None
     if str(from_depot).strip() == str(to_depot or "").strip():
-        raise StockValidationError("a transfer needs two different depots",
-                                   fields={"to_depot": ["must differ from the sending depot"]})
+        raise StockValidationError(msg("a transfer needs two different depots"),
+                                   fields={"to_depot": [msg("must differ from the sending depot")]})
     if not to_depot:
-        raise StockValidationError("to_depot is required", fields={"to_depot": ["required"]})
+        raise StockValidationError(msg("%(field)s is required", field=msg("to_depot")),
+                                   fields={"to_depot": [msg("required")]})
     get_depot(session, to_depot, field="to_depot")  # 422 naming to_depot before locking
     source, target = _lock_depots(session, from_depot, to_depot)
-    _require_depot(actor, source, "transfer stock")
+    _require_depot(actor, source, msg("transfer stock"))
     levels = _levels(session, source, item)
     plan = _allocate(levels, item, qty, lot, _today(today), source)
     target_levels = _levels(session, target, item)
@@ -388,24 +411,28 @@ def adjust(session: Session, actor: Actor, depot_code: str, item_code: str, quan
     """
     reason_text = _text(reason, "reason", 200)
     if not reason_text:
-        raise StockValidationError("an adjustment needs a reason",
-                                   fields={"reason": ["a reason is required for adjustments"]})
+        raise StockValidationError(msg("an adjustment needs a reason"),
+                                   fields={"reason": [msg("a reason is required for adjustments")]})
     item = get_item(session, item_code)
     qty = parse_quantity(quantity, item, signed=True)
     lot = _clean_lot(lot)
     expiry = _parse_date(expires_on)
     (depot,) = _lock_depots(session, depot_code)
-    _require_depot(actor, depot, "adjust stock")
+    _require_depot(actor, depot, msg("adjust stock"))
     levels = _levels(session, depot, item)
     if qty < 0 and not any(lv.lot == lot for lv in levels):
-        raise StockValidationError(f"no lot {lot!r} of {item.code} at {depot.code}",
-                                   fields={"lot": [f"no lot {lot!r} of {item.code} here"]})
+        raise StockValidationError(
+            msg("no lot %(lot)s of %(item)s at %(depot)s", lot=lot, item=item.name,
+                depot=depot.name),
+            fields={"lot": [msg("no lot %(lot)s of %(item)s here", lot=lot, item=item.name)]})
     level = _level_for(session, levels, depot, item, lot, expiry)
     free = Decimal(level.on_hand) - Decimal(level.reserved)
     if qty < 0 and -qty > free:
         raise InsufficientStock(
-            f"lot {lot!r} of {item.code} holds only {_num(free)} unreserved {item.unit}",
-            fields={"quantity": [f"exceeds unreserved stock of the lot ({_num(free)})"]})
+            msg("lot %(lot)s of %(item)s holds only %(free)s unreserved %(unit)s", lot=lot,
+                item=item.name, free=_num(free), unit=item.unit),
+            fields={"quantity": [msg("exceeds unreserved stock of the lot (%(free)s %(unit)s)",
+                                     free=_num(free), unit=item.unit)]})
     movement = _append(session, actor, depot, item, MovementKind.ADJUSTMENT, qty, level,
                        reason=reason_text, reference=_text(reference, "reference", 80), at=utcnow())
     _audit(session, actor, "stock.adjustment", depot, item, [(lot, qty)], reason=reason_text)
@@ -425,16 +452,18 @@ def count(session: Session, actor: Actor, depot_code: str, item_code: str, count
     lot = _clean_lot(lot)
     expiry = _parse_date(expires_on)
     (depot,) = _lock_depots(session, depot_code)
-    _require_depot(actor, depot, "count stock")
+    _require_depot(actor, depot, msg("count stock"))
     levels = _levels(session, depot, item)
     existing = next((lv for lv in levels if lv.lot == lot), None)
     booked = Decimal(existing.on_hand) if existing else Decimal(0)
     reserved = Decimal(existing.reserved) if existing else Decimal(0)
     if qty < reserved:
         raise StockValidationError(
-            f"count {qty} is below the {reserved} reserved for confirmed orders",
-            fields={"counted": [f"below the reserved quantity ({_num(reserved)}); cancel or "
-                                "re-plan the orders first"]})
+            msg("count %(counted)s %(unit)s is below the %(reserved)s reserved for confirmed "
+                "orders", counted=_num(qty), unit=item.unit, reserved=_num(reserved)),
+            fields={"counted": [msg("below the reserved quantity (%(reserved)s %(unit)s); cancel "
+                                    "or re-plan the orders first", reserved=_num(reserved),
+                                    unit=item.unit)]})
     if qty == booked:
         audit.record(session, actor, "stock.count", "stock", f"{depot.code}/{item.code}", None,
                      {"depot": depot.code, "item": item.code, "lot": lot,
@@ -489,7 +518,7 @@ def reserve(session: Session, actor: Actor, depot_code: str, item_code: str, qua
     item = get_item(session, item_code)
     qty = parse_quantity(quantity, item)
     (depot,) = _lock_depots(session, depot_code)
-    _require_depot(actor, depot, "reserve stock")
+    _require_depot(actor, depot, msg("reserve stock"))
     levels = _levels(session, depot, item)
     plan = _allocate(levels, item, qty, None, _today(today), depot)
     for level, take in plan:
@@ -510,8 +539,10 @@ def _reserved_levels(session: Session, depot: Depot, item: Item,
         level = levels.get(lot)
         if level is None or Decimal(level.reserved) < qty:
             raise InsufficientStock(
-                f"the reservation of lot {lot!r} of {item.code} at {depot.code} is gone",
-                fields={"lot": [f"less than {_num(qty)} reserved in lot {lot!r}"]})
+                msg("the reservation of lot %(lot)s of %(item)s at %(depot)s is gone", lot=lot,
+                    item=item.name, depot=depot.name),
+                fields={"lot": [msg("less than %(quantity)s %(unit)s reserved in lot %(lot)s",
+                                    quantity=_num(qty), unit=item.unit, lot=lot)]})
         out.append((level, qty))
     return out
 
@@ -523,7 +554,7 @@ def release(session: Session, actor: Actor, depot_code: str, item_code: str,
     item = get_item(session, item_code)
     (depot,) = _lock_depots(session, depot_code)
     if actor.role != Role.DUTY_OFFICER:
-        _require_depot(actor, depot, "release reserved stock")
+        _require_depot(actor, depot, msg("release reserved stock"))
     plan = _reserved_levels(session, depot, item, allocations)
     for level, qty in plan:
         level.reserved = Decimal(level.reserved) - qty
@@ -538,7 +569,7 @@ def issue_reserved(session: Session, actor: Actor, depot_code: str, item_code: s
     """Issue exactly the reserved lots of a shipped order (reservation and stock both drop)."""
     item = get_item(session, item_code)
     (depot,) = _lock_depots(session, depot_code)
-    _require_depot(actor, depot, "ship stock")
+    _require_depot(actor, depot, msg("ship stock"))
     plan = _reserved_levels(session, depot, item, allocations)
     at = utcnow()
     moves = []

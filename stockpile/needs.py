@@ -30,6 +30,7 @@ from disaster.event_impact import held_warnings
 from disaster.reports.latest import latest_figures
 from disaster.warnings.levels import WarningLevel
 from disaster.warnings.state import community_max_levels
+from gis.messages import msg
 from shelters.models import Shelter, ShelterStatus
 from stockpile.catalog import get_profile
 from stockpile.dispatch_models import NeedsProfile
@@ -133,7 +134,7 @@ def compute_needs(session: Session, profile: NeedsProfile | str | None = None,
     estimate elsewhere, and the shelters).
     """
     if source not in SOURCES:
-        raise ValueError(f"source must be one of {', '.join(SOURCES)}")
+        raise ValueError(msg("source must be one of %(choices)s", choices=", ".join(SOURCES)))
     if not isinstance(profile, NeedsProfile):
         profile = get_profile(session, profile)
     model = profile.model or {}

@@ -76,9 +76,11 @@ def build_from_database(session: Session, *, profile: str | None = None,
     ``items`` (codes) restrict the plan to those depots and items (all when None or empty).
     """
     if not detour >= 1.0:
-        raise StockValidationError("detour factor below 1", fields={"detour": ["must be ≥ 1"]})
+        raise StockValidationError(msg("the detour factor is below 1"),
+                                   fields={"detour": [msg("must be ≥ 1")]})
     if max_depots < 1:
-        raise StockValidationError("max_depots below 1", fields={"max_depots": ["must be ≥ 1"]})
+        raise StockValidationError(msg("the number of depots per destination is below 1"),
+                                   fields={"max_depots": [msg("must be ≥ 1")]})
     prof = get_profile(session, profile)
     depot_filter, item_filter = _check_codes(session, depots, items)
     destinations = compute_needs(session, prof, source)
@@ -225,7 +227,8 @@ def _int_id(value: Any, field: str) -> int:
         number = int(text)
         if 0 <= number <= 2**31 - 1:
             return number
-    raise StockNotFound(f"no {field} {value!r}", fields={field: ["not found"]})
+    raise StockNotFound(msg("no %(what)s %(id)s", what=msg(field), id=str(value)),
+                        fields={field: [msg("not found")]})
 
 
 def order_dict(session: Session, order: DispatchOrder, depot_code: str | None = None

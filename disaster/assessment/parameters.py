@@ -43,6 +43,7 @@ from disaster import audit
 from disaster.access import Actor, Role, require_role
 from disaster.assessment.models import AssessmentParameter
 from disaster.errors import DisasterValidationError
+from gis.messages import msg
 from gis.types import utcnow
 
 RISK_WEIGHTS = "risk_weights"
@@ -158,11 +159,12 @@ def set_parameters(session: Session, actor: Actor, name: str,
     """
     require_role(actor, Role.ADMIN, action="changing assessment parameters")
     if name not in DEFAULTS:
-        raise DisasterValidationError(f"unknown parameter set {name!r}",
-                                      fields={"name": [f"one of {', '.join(DEFAULTS)}"]})
+        raise DisasterValidationError(msg("unknown parameter set %(name)s", name=str(name)),
+                                      fields={"name": [msg("one of %(choices)s",
+                                                           choices=", ".join(DEFAULTS))]})
     if not isinstance(value, dict):
-        raise DisasterValidationError("parameters must be a JSON object",
-                                      fields={"value": ["expected an object"]})
+        raise DisasterValidationError(msg("parameters must be a JSON object"),
+                                      fields={"value": [msg("expected an object")]})
     row = session.scalar(select(AssessmentParameter).where(AssessmentParameter.name == name))
     before = copy.deepcopy(row.value) if row is not None else None
     combined_override = merged(before or {}, value)
@@ -202,7 +204,8 @@ def validate(name: str, effective: dict[str, Any], override: dict[str, Any] | No
         _unknown_keys(DEFAULTS[name], override, name, errors)
     if errors:
         first = next(iter(errors))
-        raise DisasterValidationError(f"invalid {name}: {first}: {errors[first][0]}", fields=errors)
+        raise DisasterValidationError(msg("invalid parameter %(key)s: %(problem)s", key=first,
+                                          problem=errors[first][0]), fields=errors)
 
 
 # Maps whose values are shares or scores in 0..1.
@@ -218,7 +221,7 @@ def _unknown_keys(default: Any, given: Any, path: str, errors: dict[str, list[st
         sub = f"{path}.{key}"
         if key not in default:
             if path.rsplit(".", 1)[-1] not in open_maps:
-                errors.setdefault(sub, []).append("unknown key")
+                errors.setdefault(sub, []).append(msg("unknown key"))
             continue
         _unknown_keys(default[key], value, sub, errors)
 
@@ -232,50 +235,50 @@ def _check(default: Any, value: Any, path: str, errors: dict[str, list[str]]) ->
     key = path.rsplit(".", 1)[-1]
     if isinstance(default, dict):
         if not isinstance(value, dict):
-            errors.setdefault(path, []).append("expected an object")
+            errors.setdefault(path, []).append(msg("expected an object"))
             return
         for sub_key, sub_value in value.items():
             template = default.get(sub_key, next(iter(default.values()), None))
             _check(template, sub_value, f"{path}.{sub_key}", errors)
         if key in ("hazard", "exposure", "vulnerability", "coping", "officer_roles") and not any(
                 _is_number(v) and v > 0 for v in value.values()):
-            errors.setdefault(path, []).append("at least one weight must be positive")
+            errors.setdefault(path, []).append(msg("at least one weight must be positive"))
         return
     if isinstance(default, list) and default and isinstance(default[0], list):
         _check_curve(value, path, errors)
         return
     if isinstance(default, list):
         if not isinstance(value, list):
-            errors.setdefault(path, []).append("expected a list")
+            errors.setdefault(path, []).append(msg("expected a list"))
         elif key == "class_quantiles" and (
                 not all(_is_number(v) and 0 < v < 1 for v in value)
                 or any(b <= a for a, b in itertools.pairwise(value))):
-            errors.setdefault(path, []).append("increasing numbers between 0 and 1")
+            errors.setdefault(path, []).append(msg("increasing numbers between 0 and 1"))
         return
     if _is_number(default):
         parent = path.rsplit(".", 2)[-2] if path.count(".") >= 2 else ""
         if not _is_number(value) or value < 0:
-            errors.setdefault(path, []).append("expected a non-negative number")
+            errors.setdefault(path, []).append(msg("expected a non-negative number"))
         elif key == "coping_floor" and not 0 < value <= 1:
-            errors.setdefault(path, []).append("must be in (0, 1]")
+            errors.setdefault(path, []).append(msg("must be in (0, 1]"))
         elif value > 1 and key != "far_ratio" and (
                 key.endswith("_ratio") or parent.endswith("_ratio")
                 or key.startswith("crop_loss_share") or parent in _SHARES):
-            errors.setdefault(path, []).append("a ratio or share must not exceed 1")
+            errors.setdefault(path, []).append(msg("a ratio or share must not exceed 1"))
 
 
 def _check_curve(value: Any, path: str, errors: dict[str, list[str]]) -> None:
     if not isinstance(value, list) or len(value) < 2:
-        errors.setdefault(path, []).append("expected at least two [rain_mm, ratio] points")
+        errors.setdefault(path, []).append(msg("expected at least two [rain_mm, ratio] points"))
         return
     xs: list[float] = []
     for i, point in enumerate(value):
         if (not isinstance(point, list) or len(point) != 2
                 or not all(_is_number(v) for v in point)):
-            errors.setdefault(f"{path}[{i}]", []).append("expected [rain_mm, ratio]")
+            errors.setdefault(f"{path}[{i}]", []).append(msg("expected [rain_mm, ratio]"))
             return
         if not 0 <= point[1] <= 1:
-            errors.setdefault(f"{path}[{i}]", []).append("ratio must be between 0 and 1")
+            errors.setdefault(f"{path}[{i}]", []).append(msg("ratio must be between 0 and 1"))
         xs.append(float(point[0]))
     if any(b <= a for a, b in itertools.pairwise(xs)):
-        errors.setdefault(path, []).append("rain values must increase strictly")
+        errors.setdefault(path, []).append(msg("rain values must increase strictly"))

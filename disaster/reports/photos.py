@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from disaster.errors import DisasterValidationError
+from gis.messages import msg
 
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 MAX_PHOTOS = 4
@@ -34,10 +35,11 @@ class CleanPhoto:
 def clean_photo(raw: bytes, field: str = "photos") -> CleanPhoto:
     """Check and re-encode one uploaded photo; raise a 422 naming ``field`` when refused."""
     if not raw:
-        raise DisasterValidationError("empty photo", fields={field: ["empty file"]})
+        raise DisasterValidationError(msg("the photo is empty"), fields={field: [msg("empty file")]})
     if len(raw) > MAX_PHOTO_BYTES:
         raise DisasterValidationError(
-            "photo too large", fields={field: [f"larger than {MAX_PHOTO_BYTES // 2**20} MB"]})
+            msg("the photo is too large"),
+            fields={field: [msg("larger than %(mb)s MB", mb=MAX_PHOTO_BYTES // 2**20)]})
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -45,15 +47,15 @@ def clean_photo(raw: bytes, field: str = "photos") -> CleanPhoto:
             fmt = image.format
             if fmt not in FORMATS:
                 raise DisasterValidationError(
-                    "unsupported photo type", fields={field: ["only JPEG or PNG"]})
+                    msg("unsupported photo type"), fields={field: [msg("only JPEG or PNG")]})
             if image.width * image.height > MAX_PIXELS:
                 raise DisasterValidationError(
-                    "photo has too many pixels", fields={field: ["too many pixels"]})
+                    msg("the photo has too many pixels"), fields={field: [msg("too many pixels")]})
             image.load()
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as exc:
-        raise DisasterValidationError("not a readable image",
-                                      fields={field: ["not a readable JPEG or PNG"]}) from exc
+        raise DisasterValidationError(msg("not a readable image"),
+                                      fields={field: [msg("not a readable JPEG or PNG")]}) from exc
     image = ImageOps.exif_transpose(image)
     image.thumbnail((MAX_SIDE, MAX_SIDE))
     # A fresh image holds only pixels: EXIF, GPS, XMP, ICC and text chunks are all left behind.

@@ -137,7 +137,8 @@ def resend_report(session: Session, actor: Actor, report_id: int, data: Mapping[
     community = _community(session, report.community_code)
     assert community is not None
     try:
-        require_community(actor, community.code, community.township_code, community.county_code)
+        require_community(actor, community.code, community.township_code, community.county_code,
+                          name=community.name)
     except DisasterPermissionDenied:
         # Another community's report: as if it did not exist.
         raise DisasterNotFound(msg("no report %(id)s", id=report_id)) from None
@@ -163,7 +164,7 @@ def resend_report(session: Session, actor: Actor, report_id: int, data: Mapping[
     merged = {**current, **{k: v for k, v in correction.items() if k in CORRECTABLE}}
     values, errors = clean_report(merged, now)
     if values.get("location") is not None and not _inside(community, values["location"]):
-        errors.add("location", f"outside community {community.code}")
+        errors.add("location", msg("outside %(community)s", community=community.name))
     _refuse(errors)
     before = {"occurred_at": report.occurred_at.isoformat(), "notes": report.notes,
               **_figures(report)}

@@ -30,6 +30,7 @@ from disaster.reports.models import (
     Report,
     ResponseThreshold,
 )
+from gis.messages import msg
 from gis.types import utcnow
 
 INDICATOR_LABELS_ZH = {
@@ -138,8 +139,9 @@ def _rows(codes: list[Any], names: list[Any], counts: np.ndarray, values: np.nda
 def thresholds(session: Session, profile: str = "city") -> dict[str, dict[str, float]]:
     """``{level: {indicator: value}}`` of a threshold profile (``national`` or ``city``)."""
     if profile not in PROFILES:
-        raise DisasterValidationError(f"unknown profile {profile!r}",
-                                      fields={"profile": ["national or city"]})
+        raise DisasterValidationError(msg("unknown threshold profile %(profile)s",
+                                          profile=str(profile)),
+                                      fields={"profile": [msg("national or city")]})
     out: dict[str, dict[str, float]] = {level: {} for level in RESPONSE_LEVELS}
     for row in session.scalars(select(ResponseThreshold).where(
             ResponseThreshold.profile == profile)):
@@ -178,19 +180,19 @@ def set_threshold(session: Session, actor: Actor, profile: str, level: str, indi
     require_role(actor, Role.ADMIN, action="changing response thresholds")
     fields: dict[str, list[str]] = {}
     if profile not in PROFILES:
-        fields["profile"] = ["national or city"]
+        fields["profile"] = [msg("national or city")]
     if level not in RESPONSE_LEVELS:
-        fields["level"] = ["one of I, II, III, IV"]
+        fields["level"] = [msg("one of %(choices)s", choices="I, II, III, IV")]
     if indicator not in RESPONSE_INDICATORS:
-        fields["indicator"] = ["one of " + ", ".join(RESPONSE_INDICATORS)]
+        fields["indicator"] = [msg("one of %(choices)s", choices=", ".join(RESPONSE_INDICATORS))]
     try:
         value = float(value)
         if not value > 0:
-            fields["value"] = ["must be positive"]
+            fields["value"] = [msg("must be positive")]
     except (TypeError, ValueError):
-        fields["value"] = ["must be a number"]
+        fields["value"] = [msg("must be a number")]
     if fields:
-        raise DisasterValidationError("invalid threshold", fields=fields)
+        raise DisasterValidationError(msg("invalid threshold"), fields=fields)
     table = thresholds(session, profile)
     i = RESPONSE_LEVELS.index(level)
     higher = [table[lv].get(indicator) for lv in RESPONSE_LEVELS[:i]]
@@ -198,8 +200,9 @@ def set_threshold(session: Session, actor: Actor, profile: str, level: str, indi
     if any(h is not None and value > h for h in higher) or any(
             lo is not None and value < lo for lo in lower):
         raise DisasterValidationError(
-            "thresholds must decrease from level I to IV",
-            fields={"value": [f"level {level} must lie between the neighbouring levels"]})
+            msg("thresholds must decrease from level I to IV"),
+            fields={"value": [msg("level %(level)s must lie between the neighbouring levels",
+                                  level=level)]})
     row = session.scalar(select(ResponseThreshold).where(
         ResponseThreshold.profile == profile, ResponseThreshold.level == level,
         ResponseThreshold.indicator == indicator))

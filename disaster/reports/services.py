@@ -113,7 +113,8 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
             _within_community(community, values, errors)
     _refuse(errors)
     assert community is not None
-    require_community(actor, community.code, community.township_code, community.county_code)
+    require_community(actor, community.code, community.township_code, community.county_code,
+                      name=community.name)
     # One query for both the replay check and the community's earlier reports, read under
     # the lock: a concurrent retry of the same key has committed by now.
     related = session.execute(_RELATED if key is not None else _RELATED_NO_KEY,
@@ -124,10 +125,10 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
             _same_submission(first, values)
             return first, True
     if values["location"] is not None and not _inside(community, values["location"]):
-        errors.add("location", f"outside community {community.code}")
+        errors.add("location", msg("outside %(community)s", community=community.name))
     photo_list = list(photos)
     if len(photo_list) > MAX_PHOTOS:
-        errors.add("photos", f"at most {MAX_PHOTOS} photos")
+        errors.add("photos", msg("at most %(count)s photos", count=MAX_PHOTOS))
     _refuse(errors)
     cleaned = [clean_photo(raw, f"photos[{i}]") for i, raw in enumerate(photo_list)]
 
@@ -138,16 +139,18 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
     kind: ReportKind = values["kind"]
     kinds = {row.kind for row in previous}
     if ReportKind.FINAL in kinds:
-        raise DisasterConflict(f"the 核报 (final report) of {community.code} for event "
-                               f"{event.code} closed its reporting",
-                               fields={"kind": ["reporting closed by the final report"]})
+        raise DisasterConflict(msg("the final report of %(community)s for %(event)s closed its "
+                                   "reporting", community=community.name, event=event.name),
+                               fields={"kind": [msg("reporting closed by the final report")]})
     if kind == ReportKind.INITIAL and ReportKind.INITIAL in kinds:
-        raise DisasterConflict(f"{community.code} already filed its 初报 for event {event.code}",
-                               fields={"kind": ["initial report already filed; "
-                                                "file an update"]})
+        raise DisasterConflict(msg("%(community)s already filed its initial report for "
+                                   "%(event)s", community=community.name, event=event.name),
+                               fields={"kind": [msg("initial report already filed; "
+                                                    "file an update")]})
     if kind != ReportKind.INITIAL and ReportKind.INITIAL not in kinds:
-        raise DisasterConflict(f"{community.code} has no 初报 for event {event.code} yet",
-                               fields={"kind": ["file the initial report first"]})
+        raise DisasterConflict(msg("%(community)s has no initial report for %(event)s yet",
+                                   community=community.name, event=event.name),
+                               fields={"kind": [msg("file the initial report first")]})
 
     stale = [row.id for row in previous if row.is_latest]
     if stale:
@@ -164,8 +167,8 @@ def submit_report(session: Session, actor: Actor, data: Mapping[str, Any], *,
         session.flush()
     except IntegrityError as exc:
         # Only the key can collide here: the same key reused for another community.
-        raise DisasterConflict("Idempotency-Key already used for another submission",
-                               fields={"Idempotency-Key": ["already used"]}) from exc
+        raise DisasterConflict(msg("Idempotency-Key already used for another submission"),
+                               fields={"Idempotency-Key": [msg("already used")]}) from exc
     for photo in cleaned:
         session.add(ReportPhoto(report_id=report.id, content_type=photo.content_type,
                                 width=photo.width, height=photo.height,
@@ -185,8 +188,8 @@ def _replay(session: Session, actor: Actor, key: str, related: Iterable[Any]) ->
         return None
     if row.submitted_by != actor.user_id:
         # Keys are per client; another user's key must not reveal that user's report.
-        raise DisasterConflict("Idempotency-Key already used by another submitter",
-                               fields={"Idempotency-Key": ["already used"]})
+        raise DisasterConflict(msg("Idempotency-Key already used by another submitter"),
+                               fields={"Idempotency-Key": [msg("already used")]})
     return session.get(Report, row.id)
 
 
@@ -196,7 +199,7 @@ def _within_community(community: Community, values: Mapping[str, Any], errors: A
     if population and values["affected_people"] > population:
         errors.add("affected_people",
                    msg("%(value)s exceeds the population of %(community)s (%(population)s)",
-                       value=values["affected_people"], community=community.code,
+                       value=values["affected_people"], community=community.name,
                        population=population), "too_large")
     if households:
         for name in ("collapsed_households", "severely_damaged_households",
@@ -204,7 +207,7 @@ def _within_community(community: Community, values: Mapping[str, Any], errors: A
             if values[name] > households:
                 errors.add(name, msg("%(value)s exceeds the households of %(community)s "
                                      "(%(households)s)", value=values[name],
-                                     community=community.code, households=households),
+                                     community=community.name, households=households),
                            "too_large")
 
 
@@ -260,22 +263,25 @@ def _resolve_event(session: Session, actor: Actor, values: dict[str, Any],
                    community: Community) -> DisasterEvent:
     if "event" in values:
         event = get_event(session, values["event"])
-        problems = []
+        problems: list[Message] = []
         if event.status != EventStatus.OPEN:
-            problems.append(f"event {event.code} is closed")
+            problems.append(msg("%(event)s is closed", event=event.name))
         if event.hazard != values["hazard"]:
-            problems.append(f"event {event.code} is a {event.hazard.value} event")
+            problems.append(msg("%(event)s is a %(hazard)s event", event=event.name,
+                                hazard=msg(event.hazard.value)))
         if not covers(event, community.code):
-            problems.append(f"community {community.code} is outside event {event.code}")
+            problems.append(msg("%(community)s is outside %(event)s", community=community.name,
+                                event=event.name))
         if problems:
-            raise DisasterValidationError("; ".join(problems), fields={"event": problems})
+            raise DisasterValidationError(problems[0], fields={"event": problems})
         return event
     event = open_event_for(session, values["hazard"], community.code)
     if event is not None:
         return event
     if values["kind"] != ReportKind.INITIAL:
-        raise DisasterConflict(f"no open {values['hazard'].value} event covers "
-                               f"{community.code}", fields={"event": ["no open event"]})
+        raise DisasterConflict(msg("no open %(hazard)s event covers %(community)s",
+                                   hazard=msg(values["hazard"].value), community=community.name),
+                               fields={"event": [msg("no open event")]})
     # An unwarned disaster (hail, a local flash flood) still gets reported: its first 初报
     # opens an event for the county, which the duty officer can rename or close. The county
     # row is locked first so that simultaneous first reports open one event, not several.
@@ -325,9 +331,9 @@ def list_reports(session: Session, actor: Actor, *, community: str | None = None
     if community:
         row = session.scalar(select(Community).where(Community.code == community))
         if row is None:
-            raise DisasterNotFound(f"no community {community}",
-                                   fields={"community": ["unknown"]})
-        require_community(actor, row.code, row.township_code, row.county_code)
+            raise DisasterNotFound(msg("unknown community %(code)s", code=community),
+                                   fields={"community": [msg("unknown")]})
+        require_community(actor, row.code, row.township_code, row.county_code, name=row.name)
         stmt = stmt.where(Report.community_code == community)
     else:
         cond = scope_filter(actor)
@@ -350,13 +356,13 @@ def get_photo(session: Session, actor: Actor, photo_id: int) -> ReportPhoto:
     """A stored photo, if the actor may read its report's community."""
     photo = session.get(ReportPhoto, photo_id)
     if photo is None:
-        raise DisasterNotFound(f"no photo {photo_id}")
+        raise DisasterNotFound(msg("no photo %(id)s", id=photo_id))
     report = session.get(Report, photo.report_id)
     assert report is not None
     try:
         require_community(actor, report.community_code)
     except DisasterPermissionDenied:
-        raise DisasterNotFound(f"no photo {photo_id}") from None
+        raise DisasterNotFound(msg("no photo %(id)s", id=photo_id)) from None
     return photo
 
 

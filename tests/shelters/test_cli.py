@@ -52,7 +52,7 @@ def test_arrivals_beyond_capacity_fail_with_one_line_naming_the_field(cli):
     assert cli("shelters", "arrive", "SH1", "100").exit_code == 0
     result = cli("shelters", "arrive", "SH1", "51")
     assert result.exit_code == 1
-    assert "exceed capacity 150" in result.stderr and "people:" in result.stderr
+    assert "exceed the capacity of 150" in result.stderr and "people:" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     ok = cli("shelters", "arrive", "SH1", "51", "--override", "--reason", "暴雨加床",
              "--format", "json")

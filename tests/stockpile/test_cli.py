@@ -45,7 +45,7 @@ def test_stock_commands_and_one_line_errors(db):
     code, out, _ = run(db, "stock", "on-hand", "DPB", "--format", "json")
     assert {r["item"]: r["quantity"] for r in json.loads(out)}["TENT12"] == 3
     code, _, err = run(db, "stock", "issue", "DPB", "TENT12", "4")
-    assert code == 1 and "TENT12" in err and len(err.strip().splitlines()) == 1
+    assert code == 1 and "救灾帐篷" in err and len(err.strip().splitlines()) == 1
     code, _, err = run(db, "stock", "transfer", "DPB", "DPB", "TENT12", "1")
     assert code == 1 and "to_depot" in err
 

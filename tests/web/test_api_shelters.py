@@ -68,6 +68,19 @@ def test_arrivals_beyond_capacity_answer_422_and_change_nothing(api):
     assert ok.status_code == 200 and ok.json["occupancy"] == 121 and ok.json["status"] == "full"
 
 
+def test_refusals_read_in_chinese_naming_the_shelter_and_the_role(api):
+    zh = {"Accept-Language": "zh-CN"}
+    api("PATCH", "/api/v1/shelters/SH1", json={"status": "open", "arrivals": 100})
+    error = api("PATCH", "/api/v1/shelters/SH1", headers=zh, json={"arrivals": 21}).json["error"]
+    assert error["message"] == "121 人将超过避难场所1的容量 120 人（尚余 20 个位置）"
+    assert error["fields"]["people"] == ["超过容量 120 人；需要超容量确认"]
+    error = api("PATCH", "/api/v1/shelters/SH2", headers=zh, json={"arrivals": 1}).json["error"]
+    assert error["message"] == "避难场所2当前为“待命”；请先开放再登记到达人员"
+    error = api("PATCH", "/api/v1/shelters/SH1", who="officer", headers=zh,
+                json={"status": "open"}).json["error"]
+    assert error["message"] == "信息员无权修改避难场所"
+
+
 def test_a_rejected_patch_is_all_or_nothing(api):
     response = api("PATCH", "/api/v1/shelters/SH1", json={"status": "open", "arrivals": 500})
     assert response.status_code == 422

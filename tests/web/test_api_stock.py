@@ -69,6 +69,24 @@ def test_issue_beyond_stock_is_409_and_changes_nothing(api):
     assert _quilts(api) == 400
 
 
+def test_shortage_reads_in_chinese_naming_item_unit_and_depot(api):
+    response = api("POST", "/api/v1/depots/DPA/movements", headers={"Accept-Language": "zh-CN"},
+                   json={"kind": "issue", "item": "QUILT", "quantity": 401})
+    error = response.json["error"]
+    assert response.status_code == 409 and error["code"] == "insufficient_stock"
+    assert error["message"] == "仓库DPA的棉被只有 400 床，需要 401"
+    assert error["fields"]["quantity"] == ["超出可用库存（400 床）"]
+
+
+def test_another_depot_is_refused_by_its_name_in_chinese(api):
+    response = api("POST", "/api/v1/depots/DPA/movements", who="other",
+                   headers={"Accept-Language": "zh-CN"},
+                   json={"kind": "issue", "item": "QUILT", "quantity": 1})
+    assert response.status_code == 403
+    assert response.json["error"]["fields"]["depot"] == ["仓库DPA不在您的管辖范围内"]
+    assert "出库" in response.json["error"]["message"]
+
+
 def test_bad_movements_answer_422_naming_the_field(api):
     cases = [({"kind": "issue", "item": "QUILT", "quantity": 1.5}, "quantity"),
              ({"kind": "issue", "item": "NOPE", "quantity": 1}, "item"),

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from disaster.audit import AuditEntry
+from disaster.communities import Community
 from disaster.errors import DisasterConflict, DisasterPermissionDenied, DisasterValidationError
 from disaster.officers import (
     Officer,
@@ -137,7 +138,9 @@ def test_handover_that_would_leave_no_backup_is_refused(session, region):
                                             record("OB1", c[1], backup=[c[0]])])
     with pytest.raises(DisasterConflict) as err:
         handover(session, region.admin, "OF1", "OB1")
-    assert c[0] in err.value.message
+    # The community is named as people know it, not by its 12-digit code.
+    name = session.scalar(select(Community.name).where(Community.code == c[0]))
+    assert name in err.value.message and c[0] not in err.value.message
     assert officer_communities(session, ids(session)["OF1"])["primary"] == [c[0]]
 
 
