@@ -122,7 +122,10 @@ def visit(browser, storm, signed_in, role, path, viewport):  # type: ignore[no-u
             # every panel drawn (they start once the map's first layers are in)
             page.wait_for_function("""() => {
                 const panels = document.querySelectorAll('#console-panels section.console-panel');
-                return panels.length >= 5 && [...panels].every(p => p.innerText.split('\\n').length > 1);
+                // Every shown panel has drawn its content (a hidden one, e.g. an unused legend,
+                // has only its title).
+                return panels.length >= 5 && [...panels].filter(p => p.offsetParent !== null)
+                    .every(p => p.innerText.split('\\n').length > 1);
             }""")
             page.wait_for_load_state("networkidle")
         return page.evaluate(COLLECT)
@@ -155,7 +158,7 @@ FAILING_CALLS = [
                                             "affected_people": 5, "dead": 9}),
     ("officer", "POST", "/api/v1/reports", {"kind": "sometimes"}),
     ("officer", "POST", "/api/v1/alerts/999999/ack", {}),
-    ("duty", "PATCH", "/api/v1/shelters/NO-SUCH-SHELTER", {"occupancy": 5}),
+    ("duty", "PATCH", "/api/v1/shelters/X999999", {"occupancy": 5}),
 ]
 
 
