@@ -160,9 +160,17 @@ def escalate() -> int:
 
 
 def deliver() -> dict[str, int] | None:
+    """Send what is due with a delivery worker (the code of ``disaster deliver run``)."""
+    from disaster.notify.worker import DeliveryWorker
+
     try:
-        with unit_of_work(_factory()) as session:
-            return dispatch.deliver_pending(session)
+        with _factory()() as session:
+            engine = session.get_bind()
+        worker = DeliveryWorker(engine)
+        try:
+            return worker.run_until_idle()
+        finally:
+            worker.close()
     except Exception:
         log.exception("delivery failed")
         return None

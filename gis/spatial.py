@@ -38,6 +38,25 @@ def for_update(stmt: Any, bind: Session) -> Any:
     return stmt
 
 
+def claim_rows(stmt: Any, bind: Session | Connection) -> Any:
+    """Lock the selected rows, skipping those another transaction holds (work queues).
+
+    PostGIS: ``FOR UPDATE SKIP LOCKED``, so several workers claim disjoint rows at once.
+    SQLite: unchanged; ``BEGIN IMMEDIATE`` lets one claiming transaction run at a time.
+    """
+    if backend_name(bind) == "postgis":
+        return stmt.with_for_update(skip_locked=True)
+    return stmt
+
+
+def holds_row_locks(bind: Session | Connection) -> bool:
+    """Whether a transaction may stay open during network I/O without blocking other writers.
+
+    True on PostGIS (row locks); false on SQLite, whose one write lock would serialise all.
+    """
+    return backend_name(bind) == "postgis"
+
+
 def try_advisory_lock(conn: Connection, key: int) -> bool:
     """Take a session-level advisory lock on PostGIS (leader election); SQLite: always true."""
     if backend_name(conn) == "spatialite":

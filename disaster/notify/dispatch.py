@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from disaster import audit
@@ -108,20 +108,34 @@ def _notify(session: Session, who: str, recipient: Officer | User, names: list[s
 
 def deliver_pending(session: Session, channels: dict[str, channels_mod.Channel] | None = None,
                     *, now: dt.datetime | None = None, limit: int = 500) -> dict[str, int]:
-    """Attempt queued deliveries; each ends ``sent`` or, after repeated failures, ``failed``.
+    """Attempt queued deliveries one after another inside the caller's transaction.
 
-    Returns counts ``{"sent", "failed", "retry"}``.
+    Each ends ``sent`` or, after repeated failures, ``failed``. Rows a delivery worker
+    (:mod:`disaster.notify.worker`, the way to send at scale) holds under a lease are left
+    to it. Returns counts ``{"sent", "failed", "retry"}``.
     """
     channels = channels if channels is not None else channels_mod.from_env()
+    try:
+        return _deliver_serially(session, channels, now or utcnow(), limit)
+    finally:
+        # the kept SMTP sessions and HTTP connections of this batch
+        for channel in channels.values():
+            channels_mod.close(channel)
+
+
+def _deliver_serially(session: Session, channels: dict[str, channels_mod.Channel],
+                      now: dt.datetime, limit: int) -> dict[str, int]:
     base = channels_mod.link_base()
     counts = {"sent": 0, "failed": 0, "retry": 0}
     rows = session.execute(
         select(Delivery, Notification).join(Notification, Notification.id == Delivery.notification_id)
-        .where(Delivery.state == "queued").order_by(Delivery.id).limit(limit)).all()
+        .where(Delivery.state == "queued",
+               or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
+        .order_by(Delivery.id).limit(limit)).all()
     for delivery, note in rows:
         channel = channels.get(delivery.channel)
         delivery.attempts += 1
-        delivery.updated_at = now or utcnow()
+        delivery.updated_at = now
         if channel is None:
             delivery.last_error = f"channel {delivery.channel} is not configured"
         else:
@@ -132,6 +146,7 @@ def deliver_pending(session: Session, channels: dict[str, channels_mod.Channel] 
                 log.warning("delivery %s via %s failed: %s", delivery.id, delivery.channel, exc)
             else:
                 delivery.state = "sent"
+                delivery.sent_at = now
                 delivery.last_error = None
                 counts["sent"] += 1
                 continue
@@ -149,10 +164,15 @@ def _message(delivery: Delivery, note: Notification, base: str | None) -> channe
     if note.officer_id is not None:
         link = f"{base}/alerts/ack/{note.token}" if base else None
         return channels_mod.Message(delivery.address or "", note.subject, note.body,
-                                    note.reference, link)
+                                    note.reference, link, key=delivery_key(delivery.id))
     return channels_mod.Message(delivery.address or "", note.subject, note.body, note.reference,
                                 f"{base}/inbox/" if base else None,
-                                link_text="查看通知 / open inbox")
+                                link_text="查看通知 / open inbox", key=delivery_key(delivery.id))
+
+
+def delivery_key(delivery_id: int) -> str:
+    """The reference a gateway sees for one delivery (the same on every retry)."""
+    return f"dlv-{delivery_id}"
 
 
 def inbox(session: Session, officer_id: int, *, unread_only: bool = False,
