@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from disaster import audit
@@ -61,49 +61,49 @@ def send(session: Session, *, officer_ids: Iterable[int] = (), subject: str, bod
     now = now or utcnow()
     names = [c for c in (channels if channels is not None else channels_mod.from_env())
              if c != "inbox"]
-    officers = session.scalars(select(Officer).where(Officer.id.in_(sorted(set(officer_ids))),
-                                                     Officer.active.is_(True))
-                               .order_by(Officer.id)).all()
-    users = session.scalars(select(User).where(User.id.in_(sorted(set(user_ids))),
-                                               User.active.is_(True))
-                            .order_by(User.id)).all()
-    out = [_notify(session, "officer", o, names, subject, body, kind, reference, now)
-           for o in officers]
-    out += [_notify(session, "user", u, names, subject, body, kind, reference, now)
-            for u in users]
-    session.flush()
-    if out:
-        after: dict[str, Any] = {"kind": kind, "officers": [n.officer_id for n in out
-                                                            if n.officer_id is not None]}
-        if users:
-            after["users"] = [n.user_id for n in out if n.user_id is not None]
-        audit.record(session, actor, "notification.send", "notification", reference, None,
-                     after)
+    officers = _recipients(session, Officer, officer_ids)
+    users = _recipients(session, User, user_ids)
+    recipients = [("officer", r) for r in officers] + [("user", r) for r in users]
+    if not recipients:
+        return []
+    # One multi-row INSERT … RETURNING for the notifications and one executemany for their
+    # deliveries: a red warning over a province notifies tens of thousands at once.
+    out = list(session.scalars(
+        insert(Notification).returning(Notification, sort_by_parameter_order=True),
+        [{"kind": kind, "subject": subject[:300], "body": body, "reference": reference,
+          "token": secrets.token_urlsafe(24), "created_at": now,
+          "officer_id": r.id if who == "officer" else None,
+          "user_id": r.id if who == "user" else None} for who, r in recipients]))
+    deliveries = []
+    for note, (who, r) in zip(out, recipients, strict=True):
+        deliveries.append({"notification_id": note.id, "channel": "inbox",
+                           "address": f"{who}:{r.id}", "state": "delivered", "attempts": 0,
+                           "last_error": None, "updated_at": now})
+        for name in names:
+            address = r.email if name == "email" else r.phone if name == "sms" else None
+            deliveries.append({"notification_id": note.id, "channel": name, "address": address,
+                               "state": "queued" if address else "skipped", "attempts": 0,
+                               "last_error": None if address else f"{who} has no {name} address",
+                               "updated_at": now})
+    session.execute(insert(Delivery), deliveries)
+    after: dict[str, Any] = {"kind": kind, "officers": [r.id for who, r in recipients
+                                                        if who == "officer"]}
+    if users:
+        after["users"] = [r.id for who, r in recipients if who == "user"]
+    audit.record(session, actor, "notification.send", "notification", reference, None, after)
     return out
 
 
-def _notify(session: Session, who: str, recipient: Officer | User, names: list[str],
-            subject: str, body: str, kind: str, reference: str | None,
-            now: dt.datetime) -> Notification:
-    """One inbox row for ``recipient`` (an officer or a user) and its delivery rows."""
-    note = Notification(kind=kind, subject=subject[:300], body=body, reference=reference,
-                        token=secrets.token_urlsafe(24), created_at=now)
-    if who == "officer":
-        note.officer_id = recipient.id
-    else:
-        note.user_id = recipient.id
-    session.add(note)
-    session.flush()
-    session.add(Delivery(notification_id=note.id, channel="inbox",
-                         address=f"{who}:{recipient.id}", state="delivered", updated_at=now))
-    for name in names:
-        address = recipient.email if name == "email" else recipient.phone if name == "sms" \
-            else None
-        session.add(Delivery(notification_id=note.id, channel=name, address=address,
-                             state="queued" if address else "skipped",
-                             last_error=None if address else f"{who} has no {name} address",
-                             updated_at=now))
-    return note
+def _recipients(session: Session, model: Any, ids: Iterable[int]) -> list[Any]:
+    """The active officers or users among ``ids``, by id (looked up in chunks: bind limits)."""
+    wanted = sorted(set(ids))
+    found: list[Any] = []
+    for start in range(0, len(wanted), 5000):
+        found += session.execute(
+            select(model.id, model.email, model.phone).where(
+                model.id.in_(wanted[start:start + 5000]), model.active.is_(True))
+            .order_by(model.id)).all()
+    return found
 
 
 def deliver_pending(session: Session, channels: dict[str, channels_mod.Channel] | None = None,

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from disaster import audit
@@ -233,15 +233,16 @@ class Lifecycle:
         for code in ended:
             s.delete(current[code])
         clear_acks(s, hazard, ended)
+        added = []
         for code, level in new_level.items():
             msg = carrier[code]
             row = current.get(code)
             peak = desired.peaks.get(code)
             metric = desired.metrics.get(code)
             if row is None:
-                s.add(CommunityWarning(community_code=code, hazard=hazard, level=level,
-                                       alert_id=msg.id, since=self.now, updated_at=self.now,
-                                       peak_value=peak, metric=metric))
+                added.append({"community_code": code, "hazard": hazard, "level": level,
+                              "alert_id": msg.id, "since": self.now, "updated_at": self.now,
+                              "peak_value": peak, "metric": metric})
             elif row.level != level or row.alert_id != msg.id:
                 if row.level != level:
                     row.since = self.now
@@ -249,6 +250,9 @@ class Lifecycle:
                 if peak is not None:
                     row.peak_value, row.metric = peak, metric
         s.flush()
+        if added:
+            # one executemany, not an ORM object per newly warned community
+            s.execute(insert(CommunityWarning), added)
 
     def finish(self) -> None:
         """Open or extend events for orange/red warnings, notify officers, and raise the
@@ -288,7 +292,8 @@ def _event_for(session: Session, alert: Alert, now: dt.datetime) -> DisasterEven
         audit.record(session, SYSTEM, "event.create", "event", event.code, None,
                      {"hazard": alert.hazard.value, "source": "warning"})
     codes = list(event.area_codes or [])
-    extra = [c for c in [alert.county_code, *alert.communities] if c not in codes]
+    have = set(codes)  # a storm's event lists thousands of codes: no list scans
+    extra = [c for c in dict.fromkeys([alert.county_code, *alert.communities]) if c not in have]
     if extra:
         event.area_codes = codes + extra
     return event
