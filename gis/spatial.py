@@ -57,6 +57,22 @@ def holds_row_locks(bind: Session | Connection) -> bool:
     return backend_name(bind) == "postgis"
 
 
+def reserve_ids(session: Session, table: str, n: int) -> list[int]:
+    """``n`` new primary keys of ``table`` (its ``id`` column), for bulk inserts without RETURNING.
+
+    PostGIS: from the column's sequence (safe with concurrent writers). SQLite: after the
+    largest id, safe because every transaction holds the one write lock (``BEGIN IMMEDIATE``).
+    """
+    if n <= 0:
+        return []
+    if backend_name(session) == "postgis":
+        return list(session.scalars(text(
+            "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+            {"t": table, "n": n}))
+    top = session.scalar(text(f'SELECT coalesce(max(id), 0) FROM "{table}"'))
+    return list(range(int(top) + 1, int(top) + 1 + n))
+
+
 def try_advisory_lock(conn: Connection, key: int) -> bool:
     """Take a session-level advisory lock on PostGIS (leader election); SQLite: always true."""
     if backend_name(conn) == "spatialite":

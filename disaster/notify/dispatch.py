@@ -24,6 +24,7 @@ from disaster.accounts import User
 from disaster.notify import channels as channels_mod
 from disaster.notify.models import Delivery, Notification
 from disaster.officers import Officer
+from gis.spatial import reserve_ids
 from gis.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ MAX_ATTEMPTS = 5
 def send(session: Session, *, officer_ids: Iterable[int] = (), subject: str, body: str,
          kind: str, reference: str | None, channels: Iterable[str] | None = None,
          now: dt.datetime | None = None, user_ids: Iterable[int] = (),
-         actor: Actor = SYSTEM) -> list[Notification]:
+         actor: Actor = SYSTEM, load: bool = True) -> list[Notification]:
     """Notify each officer and user: an inbox notification plus a queued delivery per channel.
 
     Parameters
@@ -52,6 +53,9 @@ def send(session: Session, *, officer_ids: Iterable[int] = (), subject: str, bod
         Channel names besides the inbox; default: those configured in the environment.
     actor
         Who sends, for the audit entry (the system for scheduled jobs).
+    load
+        Return the notifications (false: return nothing and skip reading them back, for
+        callers sending to thousands that do not need them).
 
     Returns
     -------
@@ -66,22 +70,23 @@ def send(session: Session, *, officer_ids: Iterable[int] = (), subject: str, bod
     recipients = [("officer", r) for r in officers] + [("user", r) for r in users]
     if not recipients:
         return []
-    # One multi-row INSERT … RETURNING for the notifications and one executemany for their
+    # Ids reserved up front, then one executemany each for the notifications and their
     # deliveries: a red warning over a province notifies tens of thousands at once.
-    out = list(session.scalars(
-        insert(Notification).returning(Notification, sort_by_parameter_order=True),
-        [{"kind": kind, "subject": subject[:300], "body": body, "reference": reference,
-          "token": secrets.token_urlsafe(24), "created_at": now,
-          "officer_id": r.id if who == "officer" else None,
-          "user_id": r.id if who == "user" else None} for who, r in recipients]))
+    ids = reserve_ids(session, Notification.__tablename__, len(recipients))
+    session.execute(insert(Notification), [
+        {"id": nid, "kind": kind, "subject": subject[:300], "body": body, "reference": reference,
+         "token": secrets.token_urlsafe(24), "created_at": now, "read_at": None,
+         "officer_id": r.id if who == "officer" else None,
+         "user_id": r.id if who == "user" else None}
+        for nid, (who, r) in zip(ids, recipients, strict=True)])
     deliveries = []
-    for note, (who, r) in zip(out, recipients, strict=True):
-        deliveries.append({"notification_id": note.id, "channel": "inbox",
+    for nid, (who, r) in zip(ids, recipients, strict=True):
+        deliveries.append({"notification_id": nid, "channel": "inbox",
                            "address": f"{who}:{r.id}", "state": "delivered", "attempts": 0,
                            "last_error": None, "updated_at": now})
         for name in names:
             address = r.email if name == "email" else r.phone if name == "sms" else None
-            deliveries.append({"notification_id": note.id, "channel": name, "address": address,
+            deliveries.append({"notification_id": nid, "channel": name, "address": address,
                                "state": "queued" if address else "skipped", "attempts": 0,
                                "last_error": None if address else f"{who} has no {name} address",
                                "updated_at": now})
@@ -91,7 +96,11 @@ def send(session: Session, *, officer_ids: Iterable[int] = (), subject: str, bod
     if users:
         after["users"] = [r.id for who, r in recipients if who == "user"]
     audit.record(session, actor, "notification.send", "notification", reference, None, after)
-    return out
+    if not load:
+        return []
+    found = {n.id: n for start in range(0, len(ids), 5000) for n in session.scalars(
+        select(Notification).where(Notification.id.in_(ids[start:start + 5000])))}
+    return [found[i] for i in ids]
 
 
 def _recipients(session: Session, model: Any, ids: Iterable[int]) -> list[Any]:

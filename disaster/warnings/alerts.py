@@ -23,6 +23,7 @@ from disaster.communities import Community
 from disaster.errors import DisasterConflict, DisasterNotFound
 from disaster.event_impact import record_peaks
 from disaster.events import DisasterEvent, EventStatus
+from disaster.notify import channels as channels_mod
 from disaster.notify import dispatch
 from disaster.officers import AssignmentRole, OfficerAssignment
 from disaster.warnings import rules as rules_mod
@@ -257,11 +258,13 @@ class Lifecycle:
     def finish(self) -> None:
         """Open or extend events for orange/red warnings, notify officers, and raise the
         open events' peaks to the warnings now in force."""
+        # the configured channels, read once for all of this evaluation's messages
+        channels = list(channels_mod.from_env()) if self.created else None
         for alert in self.created:
             if alert.msg_type != MsgType.CANCEL and alert.level.rank >= WarningLevel.ORANGE.rank:
                 alert.event_id = _event_for(self.session, alert, self.now).id
             if alert.status != AlertStatus.PENDING:
-                notify_alert(self.session, alert, self.now)
+                notify_alert(self.session, alert, self.now, channels)
         self.session.flush()
         record_peaks(self.session, self.now)
 
@@ -351,7 +354,8 @@ def communities_to_ask(session: Session, alert: Alert) -> list[str]:
             if told.get(c, 0) < rank and acked.get(c, 0) < rank]
 
 
-def notify_alert(session: Session, alert: Alert, now: dt.datetime | None = None) -> None:
+def notify_alert(session: Session, alert: Alert, now: dt.datetime | None = None,
+                 channels: list[str] | None = None) -> None:
     """Tell the primary officers of the message's communities that need it (inbox, e-mail,
     SMS): see :func:`communities_to_ask`."""
     if alert.notified:
@@ -360,7 +364,8 @@ def notify_alert(session: Session, alert: Alert, now: dt.datetime | None = None)
                        .values() for o in ids})
     kind = "alert_cancel" if alert.msg_type == MsgType.CANCEL else "alert"
     dispatch.send(session, officer_ids=officers, subject=alert.headline, body=alert.description,
-                  kind=kind, reference=alert.identifier, now=now)
+                  kind=kind, reference=alert.identifier, now=now, load=False,
+                  channels=channels)
     alert.notified = True
 
 
