@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from click.testing import CliRunner
@@ -26,48 +24,9 @@ from disaster.officers import Officer
 from gis.db import make_engine, make_session_factory, unit_of_work
 from tests.disaster.warnings import world
 from tests.mailbox import smtp_server
+from tests.sms_gateway import FakeGateway
 
 T0 = dt.datetime(2026, 7, 1, 6, 0, tzinfo=dt.UTC)
-
-
-class FakeGateway:
-    """An SMS gateway on 127.0.0.1 speaking HTTP/1.1 keep-alive; de-duplicates by ``id``."""
-
-    def __init__(self, delay: float = 0.0) -> None:
-        self.delay, self.status = delay, 200
-        self.posts: list[dict] = []          # every request, repeats included
-        self.delivered: Counter[str] = Counter()  # what reached phones (after de-duplication)
-        self.connections: set[tuple] = set()
-        self.lock = threading.Lock()
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if gateway.delay:
-                    time.sleep(gateway.delay)
-                with gateway.lock:
-                    gateway.posts.append(body)
-                    gateway.connections.add(self.client_address)
-                    if gateway.status == 200 and body["id"] not in gateway.delivered:
-                        gateway.delivered[body["id"]] += 1
-                self.send_response(gateway.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/send"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture
