@@ -55,6 +55,12 @@ class WorkerConfig:
     backoff_seconds: float = 30.0
     # messages per second per channel; absent or 0: unlimited
     rates: dict[str, float] = field(default_factory=dict)
+    # concurrent sends of a channel when not ``threads`` (e.g. a slow gateway gets more)
+    channel_threads: dict[str, int] = field(default_factory=dict)
+
+    def threads_for(self, channel: str) -> int:
+        """Concurrent sends of ``channel``."""
+        return self.channel_threads.get(channel, self.threads)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> WorkerConfig:
@@ -127,11 +133,15 @@ class DeliveryWorker:
         self.clock = clock
         self.base = channels_mod.link_base()
         self.limiters = {c: RateLimiter(self.config.rates.get(c, 0.0)) for c in self.channels}
-        size = self.config.threads * max(len(self.channels), 1) + 2
+        # on PostGIS each send in flight holds its transaction (and connection)
+        size = sum(self.config.threads_for(c) for c in self.channels) + 2
         self.engine = make_engine(engine.url.render_as_string(hide_password=False),
                                   pool_size=size, max_overflow=0)
         self.counts = {"sent": 0, "failed": 0, "retry": 0, "lost": 0}
         self._count_lock = threading.Lock()
+        self._local = threading.local()
+        self._connections: list[Connection] = []
+        self._pools: dict[str, ThreadPoolExecutor] = {}
 
     # -- claiming -----------------------------------------------------------------------
 
@@ -181,7 +191,13 @@ class DeliveryWorker:
         or ``lost`` (another worker took it over)."""
         channel = self.channels[channel_name]
         d = Delivery.__table__.c
-        with self.engine.connect() as conn:
+        # each sending thread keeps its database connection (no checkout and ping per send)
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._local.conn = self.engine.connect()
+            with self._count_lock:
+                self._connections.append(conn)
+        try:
             trans = conn.begin()
             try:
                 if not self._still_mine(conn, row.id):
@@ -221,6 +237,10 @@ class DeliveryWorker:
                 if trans.is_active:
                     trans.rollback()
                 raise
+        except BaseException:
+            self._local.conn = None
+            conn.close()
+            raise
         return self._count(outcome if result.rowcount else "lost")
 
     def _count(self, outcome: str) -> str:
@@ -228,21 +248,28 @@ class DeliveryWorker:
             self.counts[outcome] += 1
         return outcome
 
+    def _pool(self, channel_name: str) -> ThreadPoolExecutor:
+        with self._count_lock:
+            if channel_name not in self._pools:
+                self._pools[channel_name] = ThreadPoolExecutor(
+                    self.config.threads_for(channel_name),
+                    thread_name_prefix=f"deliver-{channel_name}")
+            return self._pools[channel_name]
+
     def _drain_channel(self, channel_name: str, stop: threading.Event) -> None:
         """Claim and send batches of one channel until none is due."""
-        with ThreadPoolExecutor(self.config.threads,
-                                thread_name_prefix=f"deliver-{channel_name}") as pool:
-            while not stop.is_set():
-                batch = self.claim(channel_name)
-                if not batch:
-                    return
-                for future in [pool.submit(self.deliver_one, channel_name, row)
-                               for row in batch]:
-                    try:
-                        future.result()
-                    except Exception:
-                        # the row stays claimed and is retried after its lease
-                        log.exception("delivery worker %s: a send failed", self.name)
+        pool = self._pool(channel_name)
+        while not stop.is_set():
+            batch = self.claim(channel_name)
+            if not batch:
+                return
+            for future in [pool.submit(self.deliver_one, channel_name, row)
+                           for row in batch]:
+                try:
+                    future.result()
+                except Exception:
+                    # the row stays claimed and is retried after its lease
+                    log.exception("delivery worker %s: a send failed", self.name)
 
     def run_until_idle(self, stop: threading.Event | None = None) -> dict[str, int]:
         """Send everything due now, every channel at once; returns this run's counts."""
@@ -267,6 +294,12 @@ class DeliveryWorker:
 
     def close(self) -> None:
         """Close the channels' kept connections and this worker's database connections."""
+        for pool in self._pools.values():
+            pool.shutdown(wait=True)
+        self._pools.clear()
         for channel in self.channels.values():
             channels_mod.close(channel)
+        for conn in self._connections:
+            conn.close()
+        self._connections.clear()
         self.engine.dispose()

@@ -25,10 +25,12 @@ def deliver_group() -> None:
               help="Concurrent sends per channel (default DISASTER_DELIVERY_THREADS).")
 @click.option("--batch", type=click.IntRange(1), default=None,
               help="Deliveries claimed at a time (default DISASTER_DELIVERY_BATCH).")
+@click.option("--channel-threads", multiple=True, metavar="CHANNEL=N",
+              help="Concurrent sends of one channel, e.g. sms=20 (repeatable).")
 @click.option("--name", default=None, help="Worker name recorded on claimed rows.")
 @command_options
 def deliver_run(obj: CliContext, once: bool, poll: float, threads: int | None,
-                batch: int | None, name: str | None) -> None:
+                batch: int | None, channel_threads: tuple[str, ...], name: str | None) -> None:
     """Run a delivery worker until stopped (SIGTERM/SIGINT), or once with ``--once``."""
     from disaster.notify.worker import DeliveryWorker, WorkerConfig
 
@@ -39,6 +41,14 @@ def deliver_run(obj: CliContext, once: bool, poll: float, threads: int | None,
         config = dataclasses.replace(config, threads=threads)
     if batch:
         config = dataclasses.replace(config, batch=batch)
+    per: dict[str, int] = {}
+    for item in channel_threads:
+        channel, _, n = item.partition("=")
+        if not n.isdigit() or int(n) < 1:
+            raise click.BadParameter(f"{item!r}: expected CHANNEL=N", param_hint="--channel-threads")
+        per[channel.strip()] = int(n)
+    if per:
+        config = dataclasses.replace(config, channel_threads=per)
     worker = DeliveryWorker(obj.runtime.engine, config=config, name=name)
     try:
         if once:
