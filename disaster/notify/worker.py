@@ -55,6 +55,9 @@ class WorkerConfig:
     backoff_seconds: float = 30.0
     # messages per second per channel; absent or 0: unlimited
     rates: dict[str, float] = field(default_factory=dict)
+    # deliveries one thread sends in one transaction (one lock, one commit); a worker
+    # killed meanwhile has them sent again after the lease, with the same references
+    chunk: int = 8
     # concurrent sends of a channel when not ``threads`` (e.g. a slow gateway gets more)
     channel_threads: dict[str, int] = field(default_factory=dict)
 
@@ -178,60 +181,79 @@ class DeliveryWorker:
                                     f"{base}/inbox/" if base else None,
                                     link_text="查看通知 / open inbox", key=delivery_key(row.id))
 
-    def _still_mine(self, conn: Connection, delivery_id: int) -> bool:
+    def _mine(self, conn: Connection, ids: list[int]) -> set[int]:
+        """Which of ``ids`` this worker still holds (locked until commit on PostGIS)."""
         d = Delivery.__table__.c
-        stmt = select(d.id).where(d.id == delivery_id, d.claimed_by == self.name,
-                                  d.state == "queued")
+        stmt = select(d.id).where(d.id.in_(ids), d.claimed_by == self.name, d.state == "queued")
         if holds_row_locks(conn):
             stmt = stmt.with_for_update()
-        return conn.scalar(stmt) is not None
+        return set(conn.scalars(stmt))
 
     def deliver_one(self, channel_name: str, row: _Claimed) -> str:
         """Send one claimed delivery and record the outcome: ``sent``, ``retry``, ``failed``
         or ``lost`` (another worker took it over)."""
-        channel = self.channels[channel_name]
-        d = Delivery.__table__.c
+        return self.deliver_chunk(channel_name, [row])[0]
+
+    def _connection(self) -> Connection:
         # each sending thread keeps its database connection (no checkout and ping per send)
         conn = getattr(self._local, "conn", None)
         if conn is None or conn.closed or conn.invalidated:
             conn = self._local.conn = self.engine.connect()
             with self._count_lock:
                 self._connections.append(conn)
+        return conn
+
+    def deliver_chunk(self, channel_name: str, rows: list[_Claimed]) -> list[str]:
+        """Send a few claimed deliveries one after another in one transaction and record
+        their outcomes (see :meth:`deliver_one`); one lock and one commit for all of them."""
+        channel = self.channels[channel_name]
+        d = Delivery.__table__.c
+        conn = self._connection()
+        outcomes: dict[int, str] = {}
         try:
             trans = conn.begin()
             try:
-                if not self._still_mine(conn, row.id):
-                    trans.rollback()
-                    return self._count("lost")
+                mine = self._mine(conn, [r.id for r in rows])
                 if not holds_row_locks(conn):
                     # SQLite's one write lock must not be held while the gateway answers;
-                    # the lease keeps the row ours meanwhile.
+                    # the lease keeps the rows ours meanwhile.
                     trans.commit()
-                self.limiters[channel_name].acquire()
-                error = None
-                try:
-                    channel.send(self._message(row))
-                except channels_mod.ChannelError as exc:
-                    error = str(exc)[:2000]
-                    log.warning("delivery %s via %s failed: %s", row.id, channel_name, exc)
+                errors: dict[int, str] = {}
+                for row in rows:
+                    if row.id not in mine:
+                        continue
+                    self.limiters[channel_name].acquire()
+                    try:
+                        channel.send(self._message(row))
+                    except channels_mod.ChannelError as exc:
+                        errors[row.id] = str(exc)[:2000]
+                        log.warning("delivery %s via %s failed: %s", row.id, channel_name, exc)
                 if not trans.is_active:
                     trans = conn.begin()
                 now = self.clock()
-                attempts = row.attempts + 1
-                if error is None:
-                    values = {"state": "sent", "sent_at": now, "last_error": None}
-                    outcome = "sent"
-                elif attempts >= self.config.max_attempts:
-                    values = {"state": "failed", "last_error": error}
-                    outcome = "failed"
-                else:
-                    values = {"last_error": error,
-                              "next_attempt_at": now + backoff(self.config, attempts)}
-                    outcome = "retry"
-                result = conn.execute(update(Delivery.__table__).where(
-                    d.id == row.id, d.claimed_by == self.name, d.state == "queued").values(
-                    attempts=attempts, updated_at=now, claimed_by=None, lease_until=None,
-                    **values))
+                mine_now = [r for r in rows if r.id in mine]
+                sent = [r.id for r in mine_now if r.id not in errors]
+                done: set[int] = set()
+                if sent:
+                    done |= set(conn.scalars(update(Delivery.__table__).where(
+                        d.id.in_(sent), d.claimed_by == self.name, d.state == "queued").values(
+                        state="sent", sent_at=now, last_error=None, attempts=d.attempts + 1,
+                        updated_at=now, claimed_by=None, lease_until=None).returning(d.id)))
+                    outcomes.update(dict.fromkeys(sent, "sent"))
+                for row in mine_now:
+                    if row.id not in errors:
+                        continue
+                    attempts = row.attempts + 1
+                    if attempts >= self.config.max_attempts:
+                        values: dict[str, object] = {"state": "failed"}
+                        outcomes[row.id] = "failed"
+                    else:
+                        values = {"next_attempt_at": now + backoff(self.config, attempts)}
+                        outcomes[row.id] = "retry"
+                    done |= set(conn.scalars(update(Delivery.__table__).where(
+                        d.id == row.id, d.claimed_by == self.name, d.state == "queued").values(
+                        attempts=attempts, updated_at=now, claimed_by=None, lease_until=None,
+                        last_error=errors[row.id], **values).returning(d.id)))
                 trans.commit()
             except BaseException:
                 if trans.is_active:
@@ -241,7 +263,7 @@ class DeliveryWorker:
             self._local.conn = None
             conn.close()
             raise
-        return self._count(outcome if result.rowcount else "lost")
+        return [self._count(outcomes[r.id] if r.id in done else "lost") for r in rows]
 
     def _count(self, outcome: str) -> str:
         with self._count_lock:
@@ -263,8 +285,9 @@ class DeliveryWorker:
             batch = self.claim(channel_name)
             if not batch:
                 return
-            for future in [pool.submit(self.deliver_one, channel_name, row)
-                           for row in batch]:
+            size = self.config.chunk
+            for future in [pool.submit(self.deliver_chunk, channel_name, batch[k:k + size])
+                           for k in range(0, len(batch), size)]:
                 try:
                     future.result()
                 except Exception:
