@@ -6,8 +6,9 @@ SQLite one claiming transaction runs at a time) and writes its name and a lease 
 bounded thread pool per channel sends them, each thread keeping one SMTP session or HTTP
 keep-alive connection (the channels do), at most at the administrator's rate per channel.
 
-Each send runs inside the transaction that marks the row sent: on PostGIS the row is locked
-(and its claim checked) before the gateway is called and committed right after it answered,
+Each send runs inside the transaction that marks the row sent: on PostGIS the rows of a
+small chunk (``chunk``, sent one after another by one thread) are locked and their claim
+checked before the gateway is called, and committed right after it answered,
 so a worker whose lease ran out can no longer send a row another worker has taken over. A
 worker killed between the gateway's answer and the commit leaves the row queued: after the
 lease another worker sends it again with the same delivery reference (``Message.key``), which

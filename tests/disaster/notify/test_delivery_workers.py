@@ -219,3 +219,16 @@ def test_deliver_run_command_sends_what_is_due(queued, gateway, mailbox, databas
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["sent"] == 54
     assert len(box.messages) == 27 and len(gateway.delivered) == 27
+
+
+def test_scheduler_delivery_job_sends_with_the_same_worker(queued, gateway, mailbox, monkeypatch):
+    from disaster import jobs
+
+    box, port = mailbox
+    monkeypatch.setenv("DISASTER_SMS_URL", gateway.url)
+    monkeypatch.setenv("DISASTER_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("DISASTER_SMTP_PORT", str(port))
+    jobs.configure(make_session_factory(queued))
+    counts = jobs.deliver()
+    assert counts is not None and counts["sent"] == 54
+    assert len(box.messages) == 27 and sorted(gateway.delivered.values()) == [1] * 27
