@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import Float, ForeignKey, String, UniqueConstraint, select
+from sqlalchemy import Float, ForeignKey, String, UniqueConstraint, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from disaster.events import DisasterEvent, EventStatus, covers
+from disaster.events import DisasterEvent, EventStatus, coverage
 from disaster.warnings.levels import Hazard, WarningLevel
 from disaster.warnings.state import CommunityWarning
 from gis.db import Base
@@ -67,8 +68,10 @@ def record_peaks(session: Session, now: dt.datetime | None = None,
     for w in session.scalars(select(CommunityWarning).where(CommunityWarning.hazard.in_(hazards))):
         warnings.setdefault(w.hazard, []).append(w)
     changed = 0
+    added: list[dict[str, Any]] = []
     for event in targets:
-        rows = [w for w in warnings.get(event.hazard, []) if covers(event, w.community_code)]
+        inside = coverage(event)
+        rows = [w for w in warnings.get(event.hazard, []) if inside(w.community_code)]
         if not rows:
             continue
         held = {p.community_code: p for p in session.scalars(select(EventPeak).where(
@@ -77,10 +80,10 @@ def record_peaks(session: Session, now: dt.datetime | None = None,
             rain = w.peak_value if _is_rain(w.metric) else None
             peak = held.get(w.community_code)
             if peak is None:
-                session.add(EventPeak(event_id=event.id, community_code=w.community_code,
-                                      hazard=event.hazard, level=w.level, peak_value=rain,
-                                      metric=w.metric if rain is not None else None,
-                                      first_at=now, updated_at=now))
+                added.append({"event_id": event.id, "community_code": w.community_code,
+                              "hazard": event.hazard, "level": w.level, "peak_value": rain,
+                              "metric": w.metric if rain is not None else None,
+                              "first_at": now, "updated_at": now})
                 changed += 1
                 continue
             raised = False
@@ -92,6 +95,9 @@ def record_peaks(session: Session, now: dt.datetime | None = None,
                 peak.updated_at = now
                 changed += 1
     session.flush()
+    if added:
+        # one executemany: a storm's first evaluation adds a peak per warned community
+        session.execute(insert(EventPeak), added)
     return changed
 
 

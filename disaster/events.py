@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -65,9 +66,21 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 
 def covers(event: DisasterEvent, community_code: str) -> bool:
     """True when the event's area includes the community (no area: the whole region)."""
+    return coverage(event)(community_code)
+
+
+def coverage(event: DisasterEvent) -> Callable[[str], bool]:
+    """A fast test of :func:`covers` for one event and many communities.
+
+    An area covers the communities whose code it prefixes: look up each prefix length the
+    area codes have in a set, instead of comparing every code (a storm's event spans
+    hundreds of counties, a province thousands of communities).
+    """
     if not event.area_codes:
-        return True
-    return any(community_code.startswith(str(code)) for code in event.area_codes)
+        return lambda code: True
+    codes = {str(c) for c in event.area_codes}
+    lengths = sorted({len(c) for c in codes})
+    return lambda code: any(code[:n] in codes for n in lengths if n <= len(code))
 
 
 def _new_code(session: Session, hazard: Hazard, started_at: dt.datetime) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from disaster import audit
 from disaster.access import SYSTEM
-from disaster.notify import ack, dispatch
+from disaster.notify import ack
 from disaster.warnings import service
 from disaster.weather.ingest import ingest
 from disaster.weather.models import WeatherSource
@@ -118,7 +118,8 @@ def run_source(source_id: int) -> dict[str, Any] | None:
                 src.last_data_at = wall
             src.status = "error" if report.errors and not report.changed else "ok"
             src.last_error = "; ".join(report.errors)[:2000] or None
-            dispatch.deliver_pending(session)
+            # No sending here: the notifications are committed with the warnings and the
+            # delivery workers (or the ``deliver`` job) send them concurrently.
             log.info("source %s: %s %s", src.name, report.as_dict(), counts)
             return {"report": report.as_dict(), "counts": counts}
     except Exception as exc:
@@ -151,18 +152,24 @@ def evaluate_all() -> dict[str, int] | None:
 def escalate() -> int:
     try:
         with unit_of_work(_factory()) as session:
-            n = ack.escalate(session, clock(session))
-            dispatch.deliver_pending(session)
-            return n
+            return ack.escalate(session, clock(session))  # sent by the delivery workers
     except Exception:
         log.exception("escalation failed")
         return 0
 
 
 def deliver() -> dict[str, int] | None:
+    """Send what is due with a delivery worker (the code of ``disaster deliver run``)."""
+    from disaster.notify.worker import DeliveryWorker
+
     try:
-        with unit_of_work(_factory()) as session:
-            return dispatch.deliver_pending(session)
+        with _factory()() as session:
+            engine = session.get_bind()
+        worker = DeliveryWorker(engine)
+        try:
+            return worker.run_until_idle()
+        finally:
+            worker.close()
     except Exception:
         log.exception("delivery failed")
         return None

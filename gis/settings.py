@@ -48,6 +48,18 @@ class Environment(BaseSettings):
     smtp_starttls: bool = False
     sms_url: str | None = None
     sms_token: str | None = None
+    # Delivery workers (``disaster deliver run`` and the scheduler's delivery job): threads per
+    # channel, rows claimed at a time, the lease after which a dead worker's rows are taken
+    # over, tries before a delivery is given up and the first retry delay (doubling).
+    delivery_threads: int = Field(16, gt=0, le=256)
+    delivery_batch: int = Field(200, gt=0)
+    delivery_lease_seconds: float = Field(120.0, gt=0)
+    delivery_max_attempts: int = Field(5, gt=0)
+    delivery_backoff_seconds: float = Field(30.0, ge=0)
+    # Per-channel sending rate of each delivery worker in messages per second, as agreed with
+    # the gateway or mail relay (0: unlimited).
+    sms_rate: float = Field(0.0, ge=0)
+    smtp_rate: float = Field(0.0, ge=0)
     # Sign-in throttling: limiter storage (``memory://`` per process; ``redis://…`` or
     # ``memcached://…`` shared by several workers) and the per-client limit.
     ratelimit_storage_uri: str = "memory://"

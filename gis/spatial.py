@@ -38,6 +38,41 @@ def for_update(stmt: Any, bind: Session) -> Any:
     return stmt
 
 
+def claim_rows(stmt: Any, bind: Session | Connection) -> Any:
+    """Lock the selected rows, skipping those another transaction holds (work queues).
+
+    PostGIS: ``FOR UPDATE SKIP LOCKED``, so several workers claim disjoint rows at once.
+    SQLite: unchanged; ``BEGIN IMMEDIATE`` lets one claiming transaction run at a time.
+    """
+    if backend_name(bind) == "postgis":
+        return stmt.with_for_update(skip_locked=True)
+    return stmt
+
+
+def holds_row_locks(bind: Session | Connection) -> bool:
+    """Whether a transaction may stay open during network I/O without blocking other writers.
+
+    True on PostGIS (row locks); false on SQLite, whose one write lock would serialise all.
+    """
+    return backend_name(bind) == "postgis"
+
+
+def reserve_ids(session: Session, table: str, n: int) -> list[int]:
+    """``n`` new primary keys of ``table`` (its ``id`` column), for bulk inserts without RETURNING.
+
+    PostGIS: from the column's sequence (safe with concurrent writers). SQLite: after the
+    largest id, safe because every transaction holds the one write lock (``BEGIN IMMEDIATE``).
+    """
+    if n <= 0:
+        return []
+    if backend_name(session) == "postgis":
+        return list(session.scalars(text(
+            "SELECT nextval(pg_get_serial_sequence(:t, 'id')) FROM generate_series(1, :n)"),
+            {"t": table, "n": n}))
+    top = session.scalar(text(f'SELECT coalesce(max(id), 0) FROM "{table}"'))
+    return list(range(int(top) + 1, int(top) + 1 + n))
+
+
 def try_advisory_lock(conn: Connection, key: int) -> bool:
     """Take a session-level advisory lock on PostGIS (leader election); SQLite: always true."""
     if backend_name(conn) == "spatialite":

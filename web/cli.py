@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "web.commands.plans",      # dispatch plan, evacuation plan, stock
     "web.commands.evacuation",  # evacuation plan/show, shelters status/arrive/depart/safety
     "web.commands.assess",     # assess
+    "web.commands.deliver",    # deliver run (delivery workers)
 ]
 
 

@@ -33,7 +33,8 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 24 *
 FIXED_JOBS = [
     ("evaluate", "disaster.jobs:evaluate_all", 300),
     ("escalate", "disaster.jobs:escalate", 60),
-    ("deliver", "disaster.jobs:deliver", 30),
+    # sends what the delivery workers (``disaster deliver run``) have not, e.g. on SpatiaLite
+    ("deliver", "disaster.jobs:deliver", 10),
     ("stale", "disaster.jobs:check_stale", 300),
     ("report_deadlines", "disaster.reports.deadlines:scheduled_job", 300),
     ("stock_warnings", "stockpile.notices:scheduled_job", 600),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gis.db import Base
@@ -43,6 +43,7 @@ class Delivery(Base):
     """One channel's attempt to deliver a notification: queued → sent | failed."""
 
     __tablename__ = "deliveries"
+    __table_args__ = (Index("ix_deliveries_state_channel", "state", "channel"),)
 
     id: Mapped[intpk]
     notification_id: Mapped[int] = mapped_column(
@@ -53,3 +54,9 @@ class Delivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A delivery worker's claim (disaster.notify.worker): who holds the row and until when.
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Earliest retry after a failed attempt (exponential backoff); when the gateway accepted it.
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

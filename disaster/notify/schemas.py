@@ -41,3 +41,34 @@ class CoveringOfficer(Schema):
     name: str
     phone: str | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)
     communities: list[CoveredCommunity]
+
+
+class ChannelDeliveries(Schema):
+    """How one channel's deliveries of an alert stand."""
+
+    channel: str = Field(description="inbox, email or sms")
+    sent: int = Field(description="accepted by the gateway or mail relay (inbox: stored)")
+    failed: int = Field(description="given up after the last try")
+    pending: int = Field(description="queued: not yet sent, or waiting for a retry")
+    skipped: int = Field(description="the officer has no address for this channel")
+
+
+class FailedOfficer(Schema):
+    """An officer a warning did not reach by e-mail or SMS: to be phoned."""
+
+    officer_id: int
+    name: str
+    phone: str | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE)
+    communities: list[str] = Field(description="names of the alert's communities they cover")
+    channels: list[str] = Field(description="channels that failed")
+    error: str | SkipJsonSchema[None] = Field(json_schema_extra=NULLABLE,
+                                              description="the last failure's reason")
+
+
+class DeliveryStatus(Schema):
+    """``GET /alerts/ID/deliveries``."""
+
+    alert: int
+    identifier: str
+    channels: list[ChannelDeliveries]
+    failed_officers: list[FailedOfficer]

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from disaster import audit
@@ -23,6 +23,7 @@ from disaster.communities import Community
 from disaster.errors import DisasterConflict, DisasterNotFound
 from disaster.event_impact import record_peaks
 from disaster.events import DisasterEvent, EventStatus
+from disaster.notify import channels as channels_mod
 from disaster.notify import dispatch
 from disaster.officers import AssignmentRole, OfficerAssignment
 from disaster.warnings import certainty, impact_matrix
@@ -246,15 +247,16 @@ class Lifecycle:
         for code in ended:
             s.delete(current[code])
         clear_acks(s, hazard, ended)
+        added = []
         for code, level in new_level.items():
             msg = carrier[code]
             row = current.get(code)
             peak = desired.peaks.get(code)
             metric = desired.metrics.get(code)
             if row is None:
-                s.add(CommunityWarning(community_code=code, hazard=hazard, level=level,
-                                       alert_id=msg.id, since=self.now, updated_at=self.now,
-                                       peak_value=peak, metric=metric))
+                added.append({"community_code": code, "hazard": hazard, "level": level,
+                              "alert_id": msg.id, "since": self.now, "updated_at": self.now,
+                              "peak_value": peak, "metric": metric})
             elif row.level != level or row.alert_id != msg.id:
                 if row.level != level:
                     row.since = self.now
@@ -262,15 +264,20 @@ class Lifecycle:
                 if peak is not None:
                     row.peak_value, row.metric = peak, metric
         s.flush()
+        if added:
+            # one executemany, not an ORM object per newly warned community
+            s.execute(insert(CommunityWarning), added)
 
     def finish(self) -> None:
         """Open or extend events for orange/red warnings, notify officers, and raise the
         open events' peaks to the warnings now in force."""
+        # the configured channels, read once for all of this evaluation's messages
+        channels = list(channels_mod.from_env()) if self.created else None
         for alert in self.created:
             if alert.msg_type != MsgType.CANCEL and alert.level.rank >= WarningLevel.ORANGE.rank:
                 alert.event_id = _event_for(self.session, alert, self.now).id
             if alert.status != AlertStatus.PENDING:
-                notify_alert(self.session, alert, self.now)
+                notify_alert(self.session, alert, self.now, channels)
         self.session.flush()
         record_peaks(self.session, self.now)
 
@@ -301,7 +308,8 @@ def _event_for(session: Session, alert: Alert, now: dt.datetime) -> DisasterEven
         audit.record(session, SYSTEM, "event.create", "event", event.code, None,
                      {"hazard": alert.hazard.value, "source": "warning"})
     codes = list(event.area_codes or [])
-    extra = [c for c in [alert.county_code, *alert.communities] if c not in codes]
+    have = set(codes)  # a storm's event lists thousands of codes: no list scans
+    extra = [c for c in dict.fromkeys([alert.county_code, *alert.communities]) if c not in have]
     if extra:
         event.area_codes = codes + extra
     return event
@@ -359,7 +367,8 @@ def communities_to_ask(session: Session, alert: Alert) -> list[str]:
             if told.get(c, 0) < rank and acked.get(c, 0) < rank]
 
 
-def notify_alert(session: Session, alert: Alert, now: dt.datetime | None = None) -> None:
+def notify_alert(session: Session, alert: Alert, now: dt.datetime | None = None,
+                 channels: list[str] | None = None) -> None:
     """Tell the primary officers of the message's communities that need it (inbox, e-mail,
     SMS): see :func:`communities_to_ask`."""
     if alert.notified:
@@ -368,7 +377,8 @@ def notify_alert(session: Session, alert: Alert, now: dt.datetime | None = None)
                        .values() for o in ids})
     kind = "alert_cancel" if alert.msg_type == MsgType.CANCEL else "alert"
     dispatch.send(session, officer_ids=officers, subject=alert.headline, body=alert.description,
-                  kind=kind, reference=alert.identifier, now=now)
+                  kind=kind, reference=alert.identifier, now=now, load=False,
+                  channels=channels)
     alert.notified = True
 
 

@@ -66,6 +66,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str] | list[tuple[tuple[str, ...], fro
     ("GET", "/api/v1/alerts/escalations"): ANY,
     ("GET", "/api/v1/alerts/{}/acks"): ANY,
     ("GET", "/api/v1/alerts/{}/officers"): frozenset({ADMIN, DUTY}),  # carries phone numbers
+    ("GET", "/api/v1/alerts/{}/deliveries"): frozenset({ADMIN, DUTY}),  # phone numbers too
     ("POST", "/api/v1/alerts/{}/approve"): frozenset({ADMIN, DUTY}),
     ("GET", "/api/v1/assessment/indicators"): ANY,
     ("GET", "/api/v1/assessment/parameters"): ANY,

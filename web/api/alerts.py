@@ -10,7 +10,8 @@ from sqlalchemy import select
 from disaster.access import Role, require_role
 from disaster.errors import DisasterNotFound
 from disaster.notify import ack
-from disaster.notify.schemas import AckBody, AckResult, CoveringOfficer
+from disaster.notify.delivery_status import delivery_status
+from disaster.notify.schemas import AckBody, AckResult, CoveringOfficer, DeliveryStatus
 from disaster.officers import Officer
 from disaster.schemas import (
     AlertOut,
@@ -157,6 +158,18 @@ def alert_officers(alert_id: int):  # type: ignore[no-untyped-def]
     """
     require_role(actor(), Role.DUTY_OFFICER, Role.ADMIN, action="listing an alert's officers")
     return jsonify(ack.covering_officers(session(), _alert(alert_id)))
+
+
+@bp.get("/alerts/<int:alert_id>/deliveries")
+@api_doc(response=DeliveryStatus, responses={404: "no such alert"})
+def alert_deliveries(alert_id: int):  # type: ignore[no-untyped-def]
+    """How the message's e-mail and SMS stand (sent, failed, pending per channel) and the
+    officers it did not reach, with phone numbers, so that someone phones them.
+
+    Duty officers and administrators (the list carries phone numbers).
+    """
+    require_role(actor(), Role.DUTY_OFFICER, Role.ADMIN, action="reading an alert's deliveries")
+    return jsonify(delivery_status(session(), _alert(alert_id)))
 
 
 @bp.post("/alerts/<int:alert_id>/approve")
