@@ -111,6 +111,26 @@ def _auth(ogc: dict) -> dict[str, str]:
     return {"Authorization": f"Bearer {ogc['token']}"}
 
 
+def _features(ogc: dict, signed: bool = False) -> Features:
+    """An OWSLib client, with the token or without.
+
+    OWSLib (0.35) keeps every client's headers in its module-level ``REQUEST_HEADERS`` and
+    updates that dict in place: once one client is given a token, every later client sends
+    it. Each client here gets its own copy and the module's dict is left as it was.
+    """
+    from owslib import ogcapi
+
+    before = dict(ogcapi.REQUEST_HEADERS)
+    extra = _auth(ogc) if signed else {}
+    try:
+        client = Features(ogc["url"], headers=extra or None)
+    finally:
+        ogcapi.REQUEST_HEADERS.clear()
+        ogcapi.REQUEST_HEADERS.update(before)
+    client.headers = {**before, **extra}
+    return client
+
+
 # --- GDAL ---------------------------------------------------------------------------------------
 
 def test_gdal_lists_only_public_collections_without_a_token_and_all_with_one(ogc):
@@ -195,9 +215,9 @@ def test_gdal_pages_through_a_collection_without_losing_or_repeating(ogc):
 # --- OWSLib -------------------------------------------------------------------------------------
 
 def test_owslib_reads_each_collection(ogc):
-    public = Features(ogc["url"])
+    public = _features(ogc)
     assert [c["id"] for c in public.collections()["collections"]] == PUBLIC
-    signed = Features(ogc["url"], headers=_auth(ogc))
+    signed = _features(ogc, signed=True)
     assert [c["id"] for c in signed.collections()["collections"]] == PUBLIC + PROTECTED
     counts = {"shelters": 3, "hazard-zones": 1, "communities": 25, "depots": 2, "reports": 1,
               "officer-coverage": 25}
@@ -215,7 +235,7 @@ def test_owslib_reads_each_collection(ogc):
 
 
 def test_owslib_follows_next_links_through_all_pages(ogc):
-    signed = Features(ogc["url"], headers=_auth(ogc))
+    signed = _features(ogc, signed=True)
     page = signed.collection_items("communities", limit=10)
     codes = [f["id"] for f in page["features"]]
     while True:
@@ -229,11 +249,11 @@ def test_owslib_follows_next_links_through_all_pages(ogc):
 
 
 def test_owslib_filters_by_property_and_bbox(ogc):
-    public = Features(ogc["url"])
+    public = _features(ogc)
     assert [f["id"] for f in public.collection_items("shelters", status="open", bbox=[
         117.0, 33.6, 117.06, 33.66])["features"]] == ["SH001", "SH002"]
     assert public.collection_items("shelters", status="closed")["numberMatched"] == 0
-    signed = Features(ogc["url"], headers=_auth(ogc))
+    signed = _features(ogc, signed=True)
     red = signed.collection_items("communities", warning_level="red", limit=100)
     assert sorted(f["id"] for f in red["features"]) == sorted(
         c["code"] for c in world.community_records() if c["county_code"] == "341302")
