@@ -6,7 +6,7 @@
  *                                   visible, reloadOnMove})
  *   DisasterConsole.addPanel(id, {title, render: async (element) => void, refreshSeconds})
  * and may use DisasterConsole.fetchJSON(url), .sendJSON(method, url, body), .escapeHtml(text),
- * .t({zh_CN, en}), .popup(title, rows), .viewParams(map), .polygonLayer(geojson, options) (one
+ * .t({zh_CN, en}), .hazards / .levels (names of hazard and level codes), .popup(title, rows), .viewParams(map), .polygonLayer(geojson, options) (one
  * canvas for very many polygons, see .manyPolygons(n)), .areaNames() (a promise of
  * {area code: name} for counties and townships, fetched once, to show names instead of codes),
  * .localTime(iso) (Beijing time, as every time on the pages) and .map (set once the map exists).
@@ -746,6 +746,15 @@
     });
   }
 
+  // Names people read for the codes every plugin meets (hazards of CMA's warning signals and
+  // the four levels), kept once here rather than in each plugin.
+  var HAZARDS = {rainstorm: {zh_CN: '暴雨', en: 'Rainstorm'}, snowstorm: {zh_CN: '暴雪', en: 'Snowstorm'},
+                 cold_wave: {zh_CN: '寒潮', en: 'Cold wave'}, gale: {zh_CN: '大风', en: 'Gale'},
+                 heat: {zh_CN: '高温', en: 'Heat'}, frost: {zh_CN: '霜冻', en: 'Frost'},
+                 fog: {zh_CN: '大雾', en: 'Fog'}, typhoon: {zh_CN: '台风', en: 'Typhoon'}};
+  var LEVELS = {blue: {zh_CN: '蓝色', en: 'Blue'}, yellow: {zh_CN: '黄色', en: 'Yellow'},
+                orange: {zh_CN: '橙色', en: 'Orange'}, red: {zh_CN: '红色', en: 'Red'}};
+
   var DisasterConsole = window.DisasterConsole = {
     map: null,
     lang: document.documentElement.getAttribute('lang') === 'en' ? 'en' : 'zh_CN',
@@ -766,6 +775,8 @@
     start: start,
     overlays: overlays,
     panels: panels,
-    legends: legends
+    legends: legends,
+    hazards: HAZARDS,
+    levels: LEVELS
   };
 }());

@@ -12,12 +12,8 @@
   var DC = window.DisasterConsole;
   var t = DC.t;
 
-  var HAZARD = {rainstorm: {zh_CN: '暴雨', en: 'Rainstorm'}, snowstorm: {zh_CN: '暴雪', en: 'Snowstorm'},
-                cold_wave: {zh_CN: '寒潮', en: 'Cold wave'}, gale: {zh_CN: '大风', en: 'Gale'},
-                heat: {zh_CN: '高温', en: 'Heat'}, frost: {zh_CN: '霜冻', en: 'Frost'},
-                fog: {zh_CN: '大雾', en: 'Fog'}, typhoon: {zh_CN: '台风', en: 'Typhoon'}};
-  var LEVEL = {blue: {zh_CN: '蓝色', en: 'Blue'}, yellow: {zh_CN: '黄色', en: 'Yellow'},
-               orange: {zh_CN: '橙色', en: 'Orange'}, red: {zh_CN: '红色', en: 'Red'}};
+  var HAZARD = DC.hazards;
+  var LEVEL = DC.levels;
   var MSG_TYPE = {Alert: {zh_CN: '发布', en: 'issued'}, Update: {zh_CN: '更新', en: 'updated'},
                   Cancel: {zh_CN: '解除', en: 'lifted'}};
   var CHANNEL = {link: {zh_CN: '短信/邮件链接', en: 'SMS/e-mail link'}, page: {zh_CN: '网页', en: 'web page'},

@@ -9,12 +9,8 @@
   var DC = window.DisasterConsole;
   var t = DC.t;
 
-  var HAZARD = {rainstorm: {zh_CN: '暴雨', en: 'Rainstorm'}, snowstorm: {zh_CN: '暴雪', en: 'Snowstorm'},
-                cold_wave: {zh_CN: '寒潮', en: 'Cold wave'}, gale: {zh_CN: '大风', en: 'Gale'},
-                heat: {zh_CN: '高温', en: 'Heat'}, frost: {zh_CN: '霜冻', en: 'Frost'},
-                fog: {zh_CN: '大雾', en: 'Fog'}, typhoon: {zh_CN: '台风', en: 'Typhoon'}};
-  var LEVEL = {blue: {zh_CN: '蓝色', en: 'Blue'}, yellow: {zh_CN: '黄色', en: 'Yellow'},
-               orange: {zh_CN: '橙色', en: 'Orange'}, red: {zh_CN: '红色', en: 'Red'}};
+  var HAZARD = DC.hazards;
+  var LEVEL = DC.levels;
   var CHANNEL = {inbox: {zh_CN: '站内通知', en: 'Inbox'}, sms: {zh_CN: '短信', en: 'SMS'},
                  email: {zh_CN: '邮件', en: 'E-mail'}};
   var openFailed = {};  // alert identifier -> the failed list is open (kept across refresh)

@@ -9,12 +9,7 @@
   var t = DC.t;
 
   var LEVEL_COLOURS = {blue: '#1e6fd9', yellow: '#f2c200', orange: '#f27f0c', red: '#d7191c'};
-  var HAZARDS = {
-    rainstorm: {zh_CN: '暴雨', en: 'Rainstorm'}, snowstorm: {zh_CN: '暴雪', en: 'Snowstorm'},
-    cold_wave: {zh_CN: '寒潮', en: 'Cold wave'}, gale: {zh_CN: '大风', en: 'Gale'},
-    heat: {zh_CN: '高温', en: 'Heat'}, frost: {zh_CN: '霜冻', en: 'Frost'},
-    fog: {zh_CN: '大雾', en: 'Fog'}, typhoon: {zh_CN: '台风', en: 'Typhoon'}
-  };
+  var HAZARDS = DC.hazards;
   var LIKELIHOODS = {
     unlikely: {zh_CN: '不太可能', en: 'Unlikely'}, possible: {zh_CN: '可能', en: 'Possible'},
     likely: {zh_CN: '很可能', en: 'Likely'}, very_likely: {zh_CN: '极可能', en: 'Very likely'}

@@ -12,10 +12,7 @@
 
   var KIND = {initial: {zh_CN: '初报', en: 'Initial'}, update: {zh_CN: '续报', en: 'Update'},
               final: {zh_CN: '核报', en: 'Final'}};
-  var HAZARD = {rainstorm: {zh_CN: '暴雨', en: 'Rainstorm'}, snowstorm: {zh_CN: '暴雪', en: 'Snowstorm'},
-                cold_wave: {zh_CN: '寒潮', en: 'Cold wave'}, gale: {zh_CN: '大风', en: 'Gale'},
-                heat: {zh_CN: '高温', en: 'Heat'}, frost: {zh_CN: '霜冻', en: 'Frost'},
-                fog: {zh_CN: '大雾', en: 'Fog'}, typhoon: {zh_CN: '台风', en: 'Typhoon'}};
+  var HAZARD = DC.hazards;
   var STATUS = {pending: {zh_CN: '待审核', en: 'Waiting for review'},
                 verified: {zh_CN: '已核实', en: 'Verified'},
                 returned: {zh_CN: '退回修改', en: 'Returned'}};
